@@ -1,0 +1,62 @@
+"""``designspace describe NAME|SPEC.json``: per-stage table and totals."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("describe", help="show a model's stages and complexity", description=__doc__)
+    p.add_argument("model", help="a zoo name (e.g. regnetx_200mf) or a spec JSON file")
+    p.add_argument("--resolution", type=int, default=None, help="input size in px (default: the model's own)")
+    p.add_argument("--json", action="store_true", help="one JSON object: spec, flops, params, acts, resolution")
+    p.set_defaults(func=run)
+
+
+def _si(n: float) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.2f}{unit}"
+    return str(int(n))
+
+
+def run(args: argparse.Namespace) -> int:
+    from designspace.models.api import complexity, default_resolution, resolve
+    from designspace.models.network import complexity_table
+
+    spec = resolve(args.model)
+    res = args.resolution if args.resolution is not None else default_resolution(args.model)
+    total = complexity(spec, res)
+    if args.json:
+        print(json.dumps({"spec": spec.to_dict(), **total, "resolution": res}))
+        return 0
+    rows = complexity_table(spec, res)
+    head = ("part", "block", "d", "w", "b", "g", "stride", "output", "flops", "params")
+    table = [head]
+    for r in rows:
+        is_stage = r.name.startswith("stage")
+        table.append(
+            (
+                r.name,
+                r.block,
+                str(r.depth) if is_stage else "",
+                str(r.width),
+                f"{r.bottleneck:g}" if is_stage else "",
+                str(r.group_width or "-") if is_stage else "",
+                str(r.stride) if is_stage else "",
+                f"{r.out_width}x{r.out_size[0]}x{r.out_size[1]}" if r.name != "head" else f"{r.out_width}",
+                _si(r.flops),
+                _si(r.params),
+            )
+        )
+    table.append(("total", "", "", "", "", "", "", "", _si(total["flops"]), _si(total["params"])))
+    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
+    name = args.model if not args.model.endswith(".json") else "spec"
+    print(f"{name} at {res}x{res} px")
+    for i, row in enumerate(table):
+        print("  ".join(c.rjust(w) if j > 1 else c.ljust(w) for j, (c, w) in enumerate(zip(row, widths))))
+        if i == 0 or i == len(table) - 2:
+            print("  ".join("-" * w for w in widths))
+    print(f"flops {total['flops']:,} (multiply-adds)  params {total['params']:,}  acts {total['acts']:,}")
+    return 0

@@ -1,0 +1,74 @@
+"""Analytic complexity accumulator (pycls conventions), used by every module's ``complexity``.
+
+* ``flops``: multiply-adds of conv and linear layers, plus their bias adds.
+* ``params``: learnable parameters (BatchNorm counts its weight and bias).
+* ``acts``: output elements of conv and linear layers.
+
+``Cx`` is a small mutable accumulator with ``__slots__``: analytic complexity of tens of
+thousands of specs per second needs it to be cheap. Every method returns ``self``.
+"""
+
+from __future__ import annotations
+
+
+def conv_out(size: int, k: int, stride: int, padding: int) -> int:
+    """Output length of a conv/pool along one axis."""
+    return (size + 2 * padding - k) // stride + 1
+
+
+class Cx:
+    __slots__ = ("h", "w", "flops", "params", "acts")
+
+    def __init__(self, h: int, w: int, flops: int = 0, params: int = 0, acts: int = 0) -> None:
+        self.h, self.w, self.flops, self.params, self.acts = h, w, flops, params, acts
+
+    def copy(self) -> Cx:
+        return Cx(self.h, self.w, self.flops, self.params, self.acts)
+
+    def conv(
+        self,
+        w_in: int,
+        w_out: int,
+        k: int,
+        stride: int = 1,
+        groups: int = 1,
+        bias: bool = False,
+        padding: int | None = None,
+    ) -> Cx:
+        p = (k - 1) // 2 if padding is None else padding
+        h, w = conv_out(self.h, k, stride, p), conv_out(self.w, k, stride, p)
+        n = h * w
+        self.h, self.w = h, w
+        self.flops += k * k * w_in * w_out * n // groups + (w_out * n if bias else 0)
+        self.params += k * k * w_in * w_out // groups + (w_out if bias else 0)
+        self.acts += w_out * n
+        return self
+
+    def norm(self, width: int) -> Cx:
+        self.params += 2 * width
+        return self
+
+    def pool(self, k: int, stride: int, padding: int = 0) -> Cx:
+        self.h, self.w = conv_out(self.h, k, stride, padding), conv_out(self.w, k, stride, padding)
+        return self
+
+    def resize(self, h: int, w: int) -> Cx:
+        """An adaptive pool to a fixed (h, w)."""
+        self.h, self.w = h, w
+        return self
+
+    def linear(self, w_in: int, w_out: int, bias: bool = True) -> Cx:
+        self.flops += w_in * w_out + (w_out if bias else 0)
+        self.params += w_in * w_out + (w_out if bias else 0)
+        self.acts += w_out
+        return self
+
+    def add(self, other: Cx, times: int = 1) -> Cx:
+        """Adds ``times`` copies of another accumulator's counts (shape is not touched)."""
+        self.flops += other.flops * times
+        self.params += other.params * times
+        self.acts += other.acts * times
+        return self
+
+    def as_dict(self) -> dict[str, int]:
+        return {"flops": self.flops, "params": self.params, "acts": self.acts}

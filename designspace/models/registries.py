@@ -1,0 +1,35 @@
+"""The registries of model parts. Adding a block = one small file + one line here."""
+
+from __future__ import annotations
+
+from designspace.models import heads, stems
+from designspace.models.blocks.base import Block
+from designspace.models.blocks.dense import DenseLayer
+from designspace.models.blocks.res_basic import ResBasicBlock
+from designspace.models.blocks.res_bottleneck import ResBottleneckBlock
+from designspace.models.blocks.vanilla import VanillaBlock
+from designspace.models.blocks.vgg import VGGBlock
+from designspace.registry import Registry, unknown_name_message
+
+BLOCKS: Registry[type[Block]] = Registry("block")
+BLOCKS.register("vanilla", VanillaBlock)
+BLOCKS.register("vgg", VGGBlock)
+BLOCKS.register("res_basic", ResBasicBlock)
+BLOCKS.register("res_bottleneck", ResBottleneckBlock)
+BLOCKS.register("dense", DenseLayer)
+
+STEMS: Registry[type[stems.Stem]] = Registry("stem")
+STEMS.register("cifar", stems.CifarStem)
+STEMS.register("simple", stems.SimpleStem)
+STEMS.register("imagenet", stems.ImageNetStem)
+STEMS.register("none", stems.NoStem)
+
+HEADS: Registry[type[heads.Head]] = Registry("head")
+HEADS.register("linear", heads.LinearHead)
+HEADS.register("vgg", heads.VGGHead)
+
+REGISTRIES: dict[str, Registry] = {"block": BLOCKS, "stem": STEMS, "head": HEADS}
+
+
+def unknown(kind: str, name: str) -> str:
+    return unknown_name_message(kind, name, REGISTRIES[kind].names())

@@ -1,0 +1,144 @@
+"""The RegNet generator (quantized linear widths) and its inverse fit.
+
+``regnet(w0, wa, wm, depth, group_width)`` follows the paper's reference implementation
+exactly, including the width/group compatibility adjustment done with Python's ``round``
+(round-half-to-even). That differs from torchvision for a few published models (e.g.
+RegNetX-400MF, whose torchvision build has other stage widths): we match the reference.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from designspace.specs import HeadSpec, NetSpec, StageSpec, StemSpec
+
+
+@dataclass(frozen=True)
+class RegNetParams:
+    w0: int
+    wa: float
+    wm: float
+    depth: int
+    group_width: int
+    bottleneck: float = 1.0
+    se: float = 0.0
+
+
+def block_widths(w0: float, wa: float, wm: float, depth: int, q: int = 8) -> tuple[list[int], list[float]]:
+    """Per-block quantized widths and the continuous linear widths u_j = w0 + wa * j."""
+    if not (wa >= 0 and w0 > 0 and wm > 1 and depth >= 1):
+        raise ValueError(f"regnet: need wa >= 0, w0 > 0, wm > 1, depth >= 1 (got {w0=}, {wa=}, {wm=}, {depth=})")
+    u = np.arange(depth) * wa + w0
+    ks = np.round(np.log(u / w0) / np.log(wm))
+    ws = w0 * np.power(wm, ks)
+    ws = (np.round(ws / q).astype(int) * q).tolist()
+    return [int(w) for w in ws], u.tolist()
+
+
+def stage_widths_depths(w0: float, wa: float, wm: float, depth: int, q: int = 8) -> tuple[list[int], list[int]]:
+    ws, _ = block_widths(w0, wa, wm, depth, q)
+    widths, depths = np.unique(ws, return_counts=True)
+    return [int(w) for w in widths], [int(d) for d in depths]
+
+
+def adjust_compatibility(ws: list[int], bs: list[float], gs: list[int]) -> tuple[list[int], list[int]]:
+    """Make group widths divide bottleneck widths as the reference implementation does.
+
+    ``bs`` are bottleneck *ratios* (w / b is the bottleneck width). Returns the new widths and
+    group widths.
+    """
+    bms = [1.0 / b for b in bs]  # the reference works with multipliers
+    vs = [int(max(1, w * bm)) for w, bm in zip(ws, bms)]
+    gs = [int(min(g, v)) for g, v in zip(gs, vs)]
+    ms = [int(np.lcm(g, int(bm))) if bm > 1 else g for g, bm in zip(gs, bms)]
+    vs = [max(m, int(round(v / m) * m)) for v, m in zip(vs, ms)]
+    ws = [int(v / bm) for v, bm in zip(vs, bms)]
+    return ws, gs
+
+
+def regnet(
+    w0: float,
+    wa: float,
+    wm: float,
+    depth: int,
+    group_width: int,
+    bottleneck: float = 1.0,
+    se: float = 0.0,
+    *,
+    stem: StemSpec | None = None,
+    first_stride: int = 2,
+    num_classes: int = 1000,
+) -> NetSpec:
+    """A RegNet spec (``res_bottleneck`` X blocks; ``se`` > 0 gives RegNetY)."""
+    widths, depths = stage_widths_depths(w0, wa, wm, depth)
+    n = len(widths)
+    widths, gws = adjust_compatibility(widths, [bottleneck] * n, [group_width] * n)
+    stages = tuple(
+        StageSpec(
+            "res_bottleneck",
+            d,
+            w,
+            stride=first_stride if i == 0 else 2,
+            bottleneck=bottleneck,
+            group_width=g,
+            se=se,
+        )
+        for i, (d, w, g) in enumerate(zip(depths, widths, gws))
+    )
+    return NetSpec(stem or StemSpec("simple", 32), stages, HeadSpec("linear", num_classes))
+
+
+def per_block_widths(spec: NetSpec) -> list[int]:
+    """The width of every block of ``spec``, in order (the input of :func:`fit_regnet`)."""
+    return [s.width for s in spec.stages for _ in range(s.depth)]
+
+
+@dataclass(frozen=True)
+class RegNetFit:
+    w0: float
+    wa: float
+    wm: float
+    depth: int
+    e_fit: float
+    widths: tuple[int, ...]  # the quantized widths of the fit
+
+
+def fit_regnet(widths: list[int] | tuple[int, ...], q: int = 8) -> RegNetFit:
+    """Fit (w0, wa, wm) to per-block widths; e_fit = mean |log w_j - log w_fit_j| (the paper's).
+
+    A vectorized grid search: w0 over multiples of ``q``, wm in [1.5, 3] and wa in
+    [0, max width], then a finer grid around the best point.
+    """
+    w = np.asarray(widths, dtype=float)
+    if w.ndim != 1 or len(w) == 0 or (w <= 0).any():
+        raise ValueError(f"widths={list(widths)!r}: need a non-empty list of positive widths")
+    d = len(w)
+    j = np.arange(d)
+    logw = np.log(w)
+
+    def search(w0s: np.ndarray, was: np.ndarray, wms: np.ndarray) -> tuple[float, float, float, float]:
+        W0, WA, WM = np.meshgrid(w0s, was, wms, indexing="ij")
+        W0, WA, WM = W0.ravel()[:, None], WA.ravel()[:, None], WM.ravel()[:, None]
+        u = W0 + WA * j[None, :]
+        ks = np.round(np.log(u / W0) / np.log(WM))
+        ws = np.maximum(np.round(W0 * WM**ks / q) * q, q)
+        err = np.abs(np.log(ws) - logw[None, :]).mean(1)
+        i = int(np.argmin(err))
+        return float(W0[i, 0]), float(WA[i, 0]), float(WM[i, 0]), float(err[i])
+
+    top = max(w.max(), q)
+    w0s = np.arange(q, max(2 * q, min(w.min() * 2, top) + q), q, dtype=float)
+    was = np.linspace(0, top, 97)
+    wms = np.linspace(1.5, 3.0, 61)
+    w0, wa, wm, _ = search(w0s, was, wms)
+    step_a = was[1] - was[0]
+    was = np.linspace(max(0.0, wa - step_a), wa + step_a, 41)
+    wms = np.linspace(max(1.01, wm - 0.05), wm + 0.05, 41)
+    w0, wa, wm, e = search(np.array([w0]), was, wms)
+    ws, _ = block_widths(w0, wa, wm, d, q) if wa >= 0 else ([q] * d, None)
+    if not math.isfinite(e):
+        raise ValueError("fit_regnet: the fit failed")
+    return RegNetFit(w0, wa, wm, d, e, tuple(ws))

@@ -1,0 +1,143 @@
+"""Named models as a user would type them: ``zoo.get("regnetx_200mf")`` -> spec."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from designspace.models.regnet import regnet
+from designspace.registry import Registry
+from designspace.specs import HeadSpec, NetSpec, StageSpec, StemSpec
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    make: Callable[[], NetSpec]
+    resolution: int  # the input size the model is designed for
+    summary: str
+
+
+ZOO: Registry[ZooEntry] = Registry("model")
+
+# (depth, w0, wa, wm, group width) of the published RegNets (Radosavovic et al. 2020, pycls).
+REGNETX = {
+    "200mf": (13, 24, 36.44, 2.49, 8),
+    "400mf": (22, 24, 24.48, 2.54, 16),
+    "600mf": (16, 48, 36.97, 2.24, 24),
+    "800mf": (16, 56, 35.73, 2.28, 16),
+    "1.6gf": (18, 80, 34.01, 2.25, 24),
+    "3.2gf": (25, 88, 26.31, 2.25, 48),
+    "4.0gf": (23, 96, 38.65, 2.43, 40),
+    "6.4gf": (17, 184, 60.83, 2.07, 56),
+    "8.0gf": (23, 80, 49.56, 2.88, 120),
+    "12gf": (19, 168, 73.36, 2.37, 112),
+    "16gf": (22, 216, 55.59, 2.1, 128),
+    "32gf": (23, 320, 69.86, 2.0, 168),
+}
+REGNETY = {
+    "200mf": (13, 24, 36.44, 2.49, 8),
+    "400mf": (16, 48, 27.89, 2.09, 8),
+    "600mf": (15, 48, 32.54, 2.32, 16),
+    "800mf": (14, 56, 38.84, 2.4, 16),
+    "1.6gf": (27, 48, 20.71, 2.65, 24),
+    "3.2gf": (21, 80, 42.63, 2.66, 24),
+    "4.0gf": (22, 96, 31.41, 2.24, 64),
+    "6.4gf": (25, 112, 33.22, 2.27, 72),
+    "8.0gf": (17, 192, 76.82, 2.19, 56),
+    "12gf": (19, 168, 73.36, 2.37, 112),
+    "16gf": (18, 200, 106.23, 2.48, 112),
+    "32gf": (20, 232, 115.89, 2.53, 232),
+}
+
+
+def _regnet_entry(family: str, size: str, p: tuple[int, int, float, float, int]) -> None:
+    d, w0, wa, wm, g = p
+    se = 0.25 if family == "y" else 0.0
+    ZOO.register(
+        f"regnet{family}_{size}",
+        ZooEntry(
+            lambda: regnet(w0, wa, wm, d, g, se=se),
+            224,
+            f"RegNet{family.upper()}-{size.upper()} (d={d}, w0={w0}, wa={wa}, wm={wm}, g={g})",
+        ),
+    )
+
+
+for _size, _p in REGNETX.items():
+    _regnet_entry("x", _size, _p)
+for _size, _p in REGNETY.items():
+    _regnet_entry("y", _size, _p)
+
+IMAGENET_STRIDES = (1, 2, 2, 2)
+
+
+def resnet(block: str, depths: tuple[int, ...], widths: tuple[int, ...], b: float = 1.0, groups: int = 1) -> NetSpec:
+    """ImageNet ResNet/ResNeXt layout: 7x7 stem, four stages with strides 1, 2, 2, 2.
+
+    ResNeXt keeps the number of ``groups`` fixed, so the group width doubles with each stage.
+    """
+    stages = tuple(
+        StageSpec(block, d, w, s, bottleneck=b, group_width=int(w / b) // groups if groups > 1 else 0)
+        for d, w, s in zip(depths, widths, IMAGENET_STRIDES)
+    )
+    return NetSpec(StemSpec("imagenet", 64), stages, HeadSpec("linear", 1000))
+
+
+def cifar_resnet(block: str, n: int) -> NetSpec:
+    """He et al.'s CIFAR ResNet-(6n+2): 3x3 stem w16, three stages of n blocks, widths 16/32/64."""
+    stages = tuple(StageSpec(block, n, w, s) for w, s in ((16, 1), (32, 2), (64, 2)))
+    return NetSpec(StemSpec("cifar", 16), stages, HeadSpec("linear", 10))
+
+
+def densenet(depths: tuple[int, ...], growth: int = 32, stem: int = 64) -> NetSpec:
+    stages = tuple(StageSpec("dense", d, growth, s, bottleneck=0.25) for d, s in zip(depths, IMAGENET_STRIDES))
+    return NetSpec(StemSpec("imagenet", stem), stages, HeadSpec("linear", 1000))
+
+
+def vgg(depths: tuple[int, ...], bn: bool = True) -> NetSpec:
+    widths, strides = (64, 128, 256, 512, 512), (1, 2, 2, 2, 2)
+    stages = tuple(StageSpec("vgg", d, w, s, bn=bn) for d, w, s in zip(depths, widths, strides))
+    return NetSpec(StemSpec("none", 3), stages, HeadSpec("vgg", 1000, hidden=(4096, 4096), dropout=0.5))
+
+
+RESNET_WIDTHS = (64, 128, 256, 512)
+BOTTLENECK_WIDTHS = (256, 512, 1024, 2048)
+_MODELS: dict[str, tuple[Callable[[], NetSpec], int, str]] = {
+    "resnet18": (lambda: resnet("res_basic", (2, 2, 2, 2), RESNET_WIDTHS), 224, "ResNet-18"),
+    "resnet34": (lambda: resnet("res_basic", (3, 4, 6, 3), RESNET_WIDTHS), 224, "ResNet-34"),
+    "resnet50": (lambda: resnet("res_bottleneck", (3, 4, 6, 3), BOTTLENECK_WIDTHS, 4), 224, "ResNet-50"),
+    "resnet101": (lambda: resnet("res_bottleneck", (3, 4, 23, 3), BOTTLENECK_WIDTHS, 4), 224, "ResNet-101"),
+    "resnext50_32x4d": (
+        lambda: resnet("res_bottleneck", (3, 4, 6, 3), BOTTLENECK_WIDTHS, 2, 32),
+        224,
+        "ResNeXt-50 32x4d",
+    ),
+    "resnext101_32x8d": (
+        lambda: resnet("res_bottleneck", (3, 4, 23, 3), BOTTLENECK_WIDTHS, 1, 32),
+        224,
+        "ResNeXt-101 32x8d",
+    ),
+    "densenet121": (lambda: densenet((6, 12, 24, 16)), 224, "DenseNet-121 (k=32)"),
+    "densenet169": (lambda: densenet((6, 12, 32, 32)), 224, "DenseNet-169 (k=32)"),
+    "densenet201": (lambda: densenet((6, 12, 48, 32)), 224, "DenseNet-201 (k=32)"),
+    "vgg11_bn": (lambda: vgg((1, 1, 2, 2, 2)), 224, "VGG-11 with BatchNorm"),
+    "vgg16_bn": (lambda: vgg((2, 2, 3, 3, 3)), 224, "VGG-16 with BatchNorm"),
+    "resnet20_cifar": (lambda: cifar_resnet("res_basic", 3), 32, "CIFAR ResNet-20"),
+    "resnet56_cifar": (lambda: cifar_resnet("res_basic", 9), 32, "CIFAR ResNet-56"),
+    "resnet110_cifar": (lambda: cifar_resnet("res_basic", 18), 32, "CIFAR ResNet-110"),
+    "vanilla56_cifar": (lambda: cifar_resnet("vanilla", 9), 32, "CIFAR ResNet-56 without shortcuts"),
+}
+for _name, (_make, _res, _summary) in _MODELS.items():
+    ZOO.register(_name, ZooEntry(_make, _res, _summary))
+
+
+def names() -> list[str]:
+    return ZOO.names()
+
+
+def get(name: str) -> NetSpec:
+    return ZOO.get(name).make()
+
+
+def resolution(name: str) -> int:
+    return ZOO.get(name).resolution

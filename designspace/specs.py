@@ -1,0 +1,237 @@
+"""Network specs: the one description of a network.
+
+A :class:`NetSpec` is a stem, a tuple of :class:`StageSpec` and a head. Specs are frozen,
+hashable and round-trip exactly through JSON (``to_dict``/``from_dict``). Change them with
+``dataclasses.replace``. Invalid values raise ``ValueError`` naming the field and value.
+
+Conventions (Radosavovic et al. 2019/2020):
+
+* ``width`` w is a stage's output width; ``bottleneck`` b is the bottleneck *ratio*, so the
+  bottleneck width is ``w / b`` (b = 4 is ResNet-50's, b = 1 is RegNet's).
+* ``group_width`` g is the channels per group of the 3x3 conv: groups = (w / b) / g. ``0``
+  means one group (a dense conv), which is the same as g = w / b.
+* ``se`` is the squeeze-excitation ratio relative to the block's input width (0 = off).
+* Blocks ignore fields that do not apply to them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+__all__ = ["StemSpec", "StageSpec", "HeadSpec", "NetSpec"]
+
+
+def _fail(field_name: str, value: object, why: str) -> None:
+    raise ValueError(f"{field_name}={value!r}: {why}")
+
+
+def _int(obj: object, name: str, *, minimum: int | None = None) -> None:
+    value = getattr(obj, name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(name, value, "must be an integer")
+    if minimum is not None and value < minimum:
+        _fail(name, value, f"must be >= {minimum}")
+
+
+def _float(obj: object, name: str, *, minimum: float | None = None, positive: bool = False) -> None:
+    value = getattr(obj, name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        _fail(name, value, "must be a finite number")
+    object.__setattr__(obj, name, float(value))
+    if positive and value <= 0:
+        _fail(name, value, "must be positive")
+    if minimum is not None and value < minimum:
+        _fail(name, value, f"must be >= {minimum}")
+
+
+def _known(kind: str, name: str, value: object) -> None:
+    # Imported lazily: the registries import this module.
+    from designspace.models import registries
+
+    reg = registries.REGISTRIES[kind]
+    if not isinstance(value, str):
+        _fail(name, value, "must be a string")
+    if value not in reg:
+        raise ValueError(f"{name}={value!r}: " + registries.unknown(kind, value))
+
+
+@dataclass(frozen=True)
+class StemSpec:
+    """The stem: ``kind`` names a registered stem; ``width`` is its output width."""
+
+    kind: str = "simple"
+    width: int = 32
+    in_channels: int = 3
+
+    def __post_init__(self) -> None:
+        _known("stem", "kind", self.kind)
+        _int(self, "width", minimum=1)
+        _int(self, "in_channels", minimum=1)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One stage: ``depth`` blocks of kind ``block``; the first one applies ``stride``."""
+
+    block: str
+    depth: int
+    width: int
+    stride: int = 1
+    bottleneck: float = 1.0
+    group_width: int = 0
+    se: float = 0.0
+    bn: bool = True
+
+    def __post_init__(self) -> None:
+        _known("block", "block", self.block)
+        _int(self, "depth", minimum=1)
+        if self.width is None or isinstance(self.width, bool) or not isinstance(self.width, int):
+            _fail("width", self.width, "must be an integer")
+        if self.width < 1:
+            _fail("width", self.width, "must be positive")
+        _int(self, "stride", minimum=1)
+        _float(self, "bottleneck", positive=True)
+        _int(self, "group_width", minimum=0)
+        _float(self, "se", minimum=0.0)
+        if not isinstance(self.bn, bool):
+            _fail("bn", self.bn, "must be true or false")
+        wb = self.width / self.bottleneck
+        if abs(wb - round(wb)) > 1e-9 or round(wb) < 1:
+            _fail("bottleneck", self.bottleneck, f"width {self.width} / bottleneck is not a positive integer")
+        if self.group_width and self.bottleneck_width % self.group_width:
+            _fail(
+                "group_width",
+                self.group_width,
+                f"does not divide the bottleneck width {self.bottleneck_width}",
+            )
+
+    @property
+    def bottleneck_width(self) -> int:
+        """w / b, the width of the 3x3 conv of a bottleneck block."""
+        return int(round(self.width / self.bottleneck))
+
+    @property
+    def groups(self) -> int:
+        """Number of groups of the 3x3 conv (1 when ``group_width`` is 0)."""
+        return self.bottleneck_width // self.group_width if self.group_width else 1
+
+
+@dataclass(frozen=True)
+class HeadSpec:
+    """The head: ``kind`` names a registered head (``linear``: global pool + linear)."""
+
+    kind: str = "linear"
+    num_classes: int = 10
+    hidden: tuple[int, ...] = ()
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        _known("head", "kind", self.kind)
+        _int(self, "num_classes", minimum=1)
+        hidden = self.hidden
+        if not isinstance(hidden, (list, tuple)):
+            _fail("hidden", hidden, "must be a list of widths")
+        for h in hidden:
+            if isinstance(h, bool) or not isinstance(h, int) or h < 1:
+                _fail("hidden", hidden, "widths must be positive integers")
+        object.__setattr__(self, "hidden", tuple(hidden))
+        _float(self, "dropout", minimum=0.0)
+        if self.dropout >= 1:
+            _fail("dropout", self.dropout, "must be < 1")
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """A whole network: stem -> stages -> head."""
+
+    stem: StemSpec
+    stages: tuple[StageSpec, ...]
+    head: HeadSpec = field(default_factory=HeadSpec)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.stem, StemSpec):
+            _fail("stem", self.stem, "must be a StemSpec")
+        if not isinstance(self.head, HeadSpec):
+            _fail("head", self.head, "must be a HeadSpec")
+        stages = tuple(self.stages)
+        if not stages:
+            _fail("stages", stages, "a network needs at least one stage")
+        for s in stages:
+            if not isinstance(s, StageSpec):
+                _fail("stages", s, "must be StageSpec objects")
+        object.__setattr__(self, "stages", stages)
+
+    # -- (de)serialization --------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["stages"] = [dict(s) for s in d["stages"]]
+        d["head"]["hidden"] = list(d["head"]["hidden"])
+        return d
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> NetSpec:
+        if not isinstance(data, dict):
+            _fail("spec", data, "must be a JSON object")
+        _check_keys("spec", data, {f.name for f in fields(cls)}, required={"stem", "stages"})
+        stem = _from_fields(StemSpec, "stem", data["stem"])
+        if not isinstance(data["stages"], list):
+            _fail("stages", data["stages"], "must be a list")
+        stages = tuple(_from_fields(StageSpec, f"stages[{i}]", s) for i, s in enumerate(data["stages"]))
+        head = _from_fields(HeadSpec, "head", data.get("head", {}))
+        return cls(stem=stem, stages=stages, head=head)
+
+    @classmethod
+    def from_json(cls, text: str) -> NetSpec:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"spec is not valid JSON: {e}") from None
+        return cls.from_dict(data)
+
+    # -- conveniences -------------------------------------------------------------------
+    @property
+    def depths(self) -> tuple[int, ...]:
+        return tuple(s.depth for s in self.stages)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return tuple(s.width for s in self.stages)
+
+    def with_num_classes(self, num_classes: int) -> NetSpec:
+        from dataclasses import replace
+
+        return replace(self, head=replace(self.head, num_classes=num_classes))
+
+    def with_in_channels(self, in_channels: int) -> NetSpec:
+        from dataclasses import replace
+
+        stem = self.stem
+        width = in_channels if stem.kind == "none" else stem.width
+        return replace(self, stem=replace(stem, in_channels=in_channels, width=width))
+
+
+def _check_keys(where: str, data: dict[str, Any], allowed: set[str], required: set[str] = frozenset()) -> None:
+    for key in data:
+        if key not in allowed:
+            raise ValueError(f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+    for key in required:
+        if key not in data:
+            raise ValueError(f"{where}: missing key {key!r}")
+
+
+def _from_fields(cls: type, where: str, data: Any) -> Any:
+    if not isinstance(data, dict):
+        _fail(where, data, "must be a JSON object")
+    _check_keys(where, data, {f.name for f in fields(cls) if f.init})
+    try:
+        return cls(**data)
+    except TypeError as e:  # a missing required field
+        raise ValueError(f"{where}: {e}") from None
+    except ValueError as e:
+        raise ValueError(f"{where}.{e}" if not str(e).startswith(where) else str(e)) from None
