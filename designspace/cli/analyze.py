@@ -1,0 +1,73 @@
+"""``designspace analyze STUDY... [--csv FILE... | --storage URL]``: EDFs, KS tests, good ranges, report.html.
+
+Writes DIR/report.html (self-contained, SVG plots inline), DIR/summary.csv and every plot as
+DIR/NAME.svg and DIR/NAME.png, then prints the report's path. DIR defaults to
+results/analysis/<study names joined by "-vs-">.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+DEFAULT_ROOT = "results/analysis"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="compare populations of trained models: EDFs, KS tests, good ranges, HTML report",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("studies", nargs="*", metavar="STUDY", help="studies to compare, the first is the reference")
+    p.add_argument("--storage", metavar="URL", help="Optuna storage URL holding the studies")
+    p.add_argument(
+        "--csv",
+        nargs="+",
+        metavar="FILE",
+        help="trial tables (one row per trial); populations are the 'study' column's values (or 'space')",
+    )
+    p.add_argument(
+        "--normalize",
+        choices=("flops", "params", "none"),
+        default="flops",
+        help="complexity for the normalized EDFs and KS tests (default: flops)",
+    )
+    p.add_argument("--out", metavar="DIR", help=f"output folder (default: {DEFAULT_ROOT}/<names joined by -vs->)")
+    p.add_argument("--bins", type=int, help="normalization bins (default: round(sqrt(smallest n)), at most 20)")
+    p.add_argument("--boot", type=int, default=10_000, help="bootstrap resamples (default: 10000)")
+    p.add_argument("--permutations", type=int, default=2000, help="permutations of weighted KS tests (default: 2000)")
+    p.add_argument("--top", type=int, default=5, help="best models per study in the RegNet width fit (default: 5)")
+    p.add_argument("--seed", type=int, default=0, help="seed of every resampling (default: 0)")
+    p.set_defaults(func=run)
+
+
+def default_out(names: list[str]) -> str:
+    """results/analysis/<names joined by -vs->, made filesystem-safe and at most 100 characters."""
+    joined = "-vs-".join(re.sub(r"[^A-Za-z0-9_.-]+", "_", n).strip("_.") or "study" for n in names)
+    if len(joined) > 100:
+        import zlib
+
+        joined = f"{joined[:90]}-{zlib.crc32(joined.encode()):08x}"
+    return f"{DEFAULT_ROOT}/{joined}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from designspace.analysis.inputs import load_trials, populations
+    from designspace.analysis.pipeline import Options, run_analysis
+
+    options = Options(
+        normalize=args.normalize,
+        bins=args.bins,
+        n_boot=args.boot,
+        permutations=args.permutations,
+        top=args.top,
+        seed=args.seed,
+    )
+    frame = load_trials(args.studies, storage=args.storage, csv=args.csv)
+    pops = populations(frame, args.studies, known=bool(args.storage))
+    out = args.out or default_out([p.name for p in pops])
+    source = f"storage {args.storage}" if args.storage else "CSV " + ", ".join(args.csv)
+    print(run_analysis(pops, out, options, source=source))
+    return 0
