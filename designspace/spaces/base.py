@@ -1,0 +1,216 @@
+"""The design-space contract: a named population of specs with a define-by-run sampling rule.
+
+A space is defined by two things, both inspectable:
+
+* ``draw(trial, resolution)``: calls ``trial.suggest_*`` once per parameter, always with the
+  same name and the same distribution (Optuna's samplers need static distributions), and
+  returns ``{name: value}``. It must not branch on sampled values, so the same code runs on
+  Optuna trials, ``FixedTrial``, and the vectorized :class:`~designspace.spaces.trials.BatchTrial`.
+* ``build(values, resolution)``: the deterministic map from (canonical) values to a ``NetSpec``.
+
+``canonical(values)`` maps drawn values to the form that is recorded (e.g. sorted widths for
+the ordered AnyNetX spaces, ``w0`` quantized to a multiple of 8 for RegNet). It is idempotent
+and ``build(canonical(v)) == build(v)``, so the recorded values, passed back through
+``optuna.trial.FixedTrial(values)`` into :meth:`DesignSpace.suggest`, reproduce the spec.
+
+Resolution picks the stem/stride variant: inputs of at most 64 px (CIFAR-like) get the
+``cifar`` stem (3x3, stride 1) and a stride-1 first stage; larger inputs (ImageNet-like) get
+the ``simple`` stem (3x3, stride 2) and stride 2 in every stage. Specs carry a 10-class
+linear head (the trainer re-targets ``num_classes`` to the dataset); regimes are measured
+with that head.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from designspace.spaces.regime import Regime
+from designspace.spaces.trials import Distribution, RecordingTrial
+from designspace.specs import NetSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["DesignSpace", "Narrowing", "SampleResult", "is_small", "check_resolution", "SMALL_MAX"]
+
+#: inputs of at most this many pixels use the CIFAR variant (stride-1 stem and first stage)
+SMALL_MAX = 64
+NUM_CLASSES = 10
+STEM_WIDTH = 32
+
+
+def check_resolution(resolution: Any) -> int:
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 1:
+        raise ValueError(f"resolution={resolution!r}: must be a positive integer")
+    return int(resolution)
+
+
+def is_small(resolution: int) -> bool:
+    """True for the CIFAR variant (resolution <= 64 px)."""
+    return check_resolution(resolution) <= SMALL_MAX
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """An exact restriction of the draw for a regime (see :mod:`designspace.spaces.bounds`).
+
+    ``restrict`` maps tuples of parameter names to tables of allowed value tuples, drawn
+    jointly and uniformly (:class:`~designspace.spaces.trials.BatchTrial`); ``kept`` is the
+    probability that an unrestricted draw falls inside the restriction (so plain rejection
+    would accept ``kept`` times the acceptance rate of the restricted draw).
+    """
+
+    restrict: Mapping[tuple[str, ...], np.ndarray] = field(default_factory=dict)
+    kept: float = 1.0
+    #: "name,name,..." -> (allowed tuples, all tuples)
+    counts: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """What :meth:`DesignSpace.sample_result` returns: the records and how they were obtained.
+
+    ``acceptance`` is accepted / draws of the (possibly narrowed) draw; ``raw_acceptance``
+    (= ``acceptance * narrowing.kept``) estimates the acceptance of plain rejection sampling
+    from the whole space. Both are ``None`` when nothing was drawn.
+    """
+
+    space: str
+    seed: int
+    resolution: int
+    regime: Regime
+    records: list[dict[str, Any]]
+    draws: int
+    narrowing: Narrowing
+
+    @property
+    def acceptance(self) -> float | None:
+        return len(self.records) / self.draws if self.draws else None
+
+    @property
+    def raw_acceptance(self) -> float | None:
+        acc = self.acceptance
+        return None if acc is None else acc * self.narrowing.kept
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.records)
+
+    def summary(self) -> str:
+        """One line: accepted / draws, acceptance, and the narrowing."""
+        n, acc = len(self.records), self.acceptance
+        if acc is None:
+            return f"{self.space}: nothing drawn"
+        line = f"{self.space} at {self.resolution} px, {self.regime.describe()}: accepted {n} of {self.draws} draws"
+        line += f" ({100 * acc:.3g}%)"
+        if self.narrowing.kept < 1:
+            line += (
+                f"; exact narrowing kept {100 * self.narrowing.kept:.3g}% of the space,"
+                f" so plain rejection would accept ~{100 * self.raw_acceptance:.3g}%"  # type: ignore[operator]
+            )
+        return line
+
+
+class DesignSpace(ABC):
+    """A registered design space (see the module docstring for the contract)."""
+
+    name: str
+    description: str
+    #: draws per vectorized batch; part of the definition of the seeded stream
+    batch_size: ClassVar[int] = 4096
+
+    # -- the definition ------------------------------------------------------------------
+    @abstractmethod
+    def draw(self, trial: Any, resolution: int) -> dict[str, Any]:
+        """Suggest every parameter through ``trial`` (static names and distributions)."""
+
+    def canonical(self, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Vectorized map to the recorded form (idempotent). Default: identity."""
+        return values
+
+    @abstractmethod
+    def build(self, values: Mapping[str, Any], resolution: int) -> NetSpec:
+        """The spec of one set of (canonical) values."""
+
+    @property
+    @abstractmethod
+    def size(self) -> int | None:
+        """Number of distinct specs (exact), or ``None`` where no closed form exists."""
+
+    @property
+    @abstractmethod
+    def num_settings(self) -> int | None:
+        """Number of distinct recorded parameter settings, or ``None`` for continuous spaces."""
+
+    def definition(self) -> str:
+        """The exact definition in words (``designspace spaces NAME``); default: the description."""
+        return self.description
+
+    # -- optional accelerations ------------------------------------------------------------
+    def batch_complexity(self, values: Mapping[str, np.ndarray], resolution: int) -> dict[str, np.ndarray] | None:
+        """Vectorized ``ds.complexity`` of a batch of canonical values, or ``None`` (per spec)."""
+        return None
+
+    def narrow(self, resolution: int, regime: Regime) -> Narrowing:
+        """An exact restriction of the draw for ``regime`` (default: none)."""
+        return Narrowing()
+
+    # -- derived API -----------------------------------------------------------------------
+    def suggest(self, trial: Any, resolution: int = 32) -> NetSpec:
+        """Draw one spec through an Optuna-style trial (Optuna ``Trial``/``FixedTrial``, ``NumpyTrial``)."""
+        resolution = check_resolution(resolution)
+        raw = self.draw(trial, resolution)
+        values = self.canonical({k: np.asarray([v]) for k, v in raw.items()})
+        return self.build({k: v[0].item() for k, v in values.items()}, resolution)
+
+    def distributions(self, resolution: int = 32) -> dict[str, Distribution]:
+        """``{name: distribution}`` in draw order (the inspectable definition)."""
+        trial = RecordingTrial()
+        self.draw(trial, check_resolution(resolution))
+        return dict(trial.distributions)
+
+    def param_names(self, resolution: int = 32) -> tuple[str, ...]:
+        """The sampled parameter names, in draw order (the keys a record holds them under)."""
+        return tuple(self.distributions(resolution))
+
+    def fixed_params(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """The sampled values of a :meth:`sample` record, for ``optuna.trial.FixedTrial`` / ``enqueue_trial``."""
+        return {name: record[name] for name in self.param_names(record.get("resolution", 32))}
+
+    def sample(
+        self,
+        n: int,
+        seed: int = 0,
+        resolution: int = 32,
+        flops: Any = None,
+        params: Any = None,
+        *,
+        as_frame: bool = False,
+        **kwargs: Any,
+    ) -> list[dict[str, Any]] | pd.DataFrame:
+        """``n`` seeded records (see :meth:`sample_result`), as dicts or a DataFrame."""
+        result = self.sample_result(n, seed, resolution, flops, params, **kwargs)
+        return result.to_frame() if as_frame else result.records
+
+    def sample_result(
+        self,
+        n: int,
+        seed: int = 0,
+        resolution: int = 32,
+        flops: Any = None,
+        params: Any = None,
+        **kwargs: Any,
+    ) -> SampleResult:
+        """Records plus the draw count and acceptance rates (see :func:`designspace.spaces.sampling.sample`)."""
+        from designspace.spaces.sampling import sample
+
+        return sample(self, n, seed=seed, resolution=resolution, flops=flops, params=params, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"

@@ -1,0 +1,133 @@
+"""RegNetX / RegNetY (Radosavovic et al. 2020, Sec. 3.3): specs from the RegNet generator.
+
+Parameters and distributions (the paper's ranges, pycls's ``regnet_sampler`` distributions):
+
+* ``d``: depth (total blocks), uniform over 1..63 (the paper's d < 64);
+* ``w0``: initial width, log-uniform and quantized to a multiple of 8 as pycls does: a
+  log-uniform draw on (4, 256] rounded *up* to a multiple of 8, so
+  P(w0 = 8m) is proportional to log(8m / max(8(m - 1), 4)) (8 and 16 equally likely, then
+  decreasing). Optuna sees ``suggest_float("w0", 4, 256, log=True)``; the record holds the
+  quantized w0 (8..256), which the same rule maps to itself;
+* ``wa``: slope, continuous log-uniform on (8, 256);
+* ``wm``: width multiplier, continuous log-uniform on (1.5, 3);
+* ``g``: group width, uniform over {1, 2, 4, 8, 16, 32}; b = 1.
+
+``designspace.models.regnet.regnet`` turns (w0, wa, wm, d, g) into stages (quantized linear
+widths, group widths made compatible as in pycls). The number of stages is whatever the
+generator gives (there is no stage-count constraint). RegNetY adds squeeze-excitation with
+ratio 0.25. The 32-px variant uses the ``cifar`` stem and a stride-1 first stage.
+
+Size: wa and wm are continuous, so there are infinitely many settings; the number of
+distinct specs is finite but has no closed form (the map from (wa, wm) to quantized stage
+widths is piecewise constant on an arrangement of curves), so ``size`` is ``None``.
+
+Regimes are met by rejection only (no narrowing: the generator's complexity is not monotone
+in w0, wa or wm); complexity is vectorized (:mod:`designspace.spaces.regnet_cx`), and the
+acceptance rate is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from designspace.models.regnet import regnet
+from designspace.spaces.base import NUM_CLASSES, STEM_WIDTH, DesignSpace, is_small
+from designspace.spaces.registry import SPACES
+from designspace.spaces.regnet_cx import regnet_complexity
+from designspace.specs import NetSpec, StemSpec
+
+__all__ = ["RegNetSpace", "SPACES_REGNET"]
+
+GROUP_WIDTHS = (1, 2, 4, 8, 16, 32)
+W0_QUANTUM = 8
+
+
+def quantize_w0(w0: Any) -> Any:
+    """Round up to a multiple of 8 (pycls's quantized log-uniform); maps 8..256 to itself."""
+    return (np.ceil(np.asarray(w0, dtype=np.float64) / W0_QUANTUM) * W0_QUANTUM).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class RegNetSpace(DesignSpace):
+    """RegNet design space; ``se`` > 0 gives RegNetY."""
+
+    name: str
+    description: str
+    se: float = 0.0
+    depth: tuple[int, int] = (1, 63)
+    w0: tuple[float, float] = (4.0, 256.0)
+    wa: tuple[float, float] = (8.0, 256.0)
+    wm: tuple[float, float] = (1.5, 3.0)
+    group_widths: tuple[int, ...] = GROUP_WIDTHS
+
+    def draw(self, trial: Any, resolution: int) -> dict[str, Any]:
+        return {
+            "d": trial.suggest_int("d", *self.depth),
+            "w0": trial.suggest_float("w0", *self.w0, log=True),
+            "wa": trial.suggest_float("wa", *self.wa, log=True),
+            "wm": trial.suggest_float("wm", *self.wm, log=True),
+            "g": trial.suggest_categorical("g", self.group_widths),
+        }
+
+    def canonical(self, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {**values, "w0": quantize_w0(values["w0"])}
+
+    def build(self, values: Mapping[str, Any], resolution: int) -> NetSpec:
+        small = is_small(resolution)
+        return regnet(
+            int(quantize_w0(values["w0"])),
+            float(values["wa"]),
+            float(values["wm"]),
+            int(values["d"]),
+            int(values["g"]),
+            bottleneck=1.0,
+            se=self.se,
+            stem=StemSpec("cifar" if small else "simple", STEM_WIDTH),
+            first_stride=1 if small else 2,
+            num_classes=NUM_CLASSES,
+        )
+
+    def batch_complexity(self, values: Mapping[str, np.ndarray], resolution: int) -> dict[str, np.ndarray]:
+        small = is_small(resolution)
+        return regnet_complexity(
+            values["d"],
+            values["w0"],
+            values["wa"],
+            values["wm"],
+            values["g"],
+            se=self.se,
+            stem_kind="cifar" if small else "simple",
+            stem_width=STEM_WIDTH,
+            first_stride=1 if small else 2,
+            resolution=resolution,
+            num_classes=NUM_CLASSES,
+        )
+
+    def definition(self) -> str:
+        return (
+            f"RegNet generator (res_bottleneck, b=1{', SE 0.25' if self.se else ''}); d in {{1..63}};"
+            " w0 log-uniform, multiple of 8 in 8..256; wa log-uniform in (8, 256); wm log-uniform in (1.5, 3);"
+            " g in {1, 2, 4, 8, 16, 32}"
+        )
+
+    @property
+    def size(self) -> None:
+        """No closed form (see the module docstring)."""
+        return None
+
+    @property
+    def num_settings(self) -> None:
+        """Continuous (wa, wm): infinitely many settings."""
+        return None
+
+
+SPACES_REGNET = (
+    RegNetSpace("regnetx", "RegNetX: quantized linear widths from (d, w0, wa, wm), group width g, b = 1"),
+    RegNetSpace("regnety", "RegNetY: RegNetX with squeeze-excitation (ratio 0.25)", se=0.25),
+)
+for _space in SPACES_REGNET:
+    SPACES.register(_space.name, _space)

@@ -1,0 +1,89 @@
+"""Vectorized RegNet generator + analytic complexity for a batch of (d, w0, wa, wm, g).
+
+Mirrors ``designspace.models.regnet.regnet`` (with b = 1) followed by ``ds.complexity``:
+block widths ``u_j = w0 + wa j``, ``k_j = round(log(u_j / w0) / log(wm))``, quantized widths
+``round(w0 wm^k_j / 8) * 8`` (the same numpy operations in the same order, so the same
+floating-point results), stages = runs of equal widths, group width ``g' = min(g, w)`` and
+width ``max(g', round(w / g') g')`` per stage (pycls's compatibility rule for b = 1), then the
+``res_bottleneck`` counts block by block on a (batch, max depth) grid. Checked against
+``ds.complexity`` in ``tests/test_spaces_cx.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["regnet_block_widths", "regnet_complexity"]
+
+Q = 8
+
+
+def regnet_block_widths(w0: np.ndarray, wa: np.ndarray, wm: np.ndarray, dmax: int) -> np.ndarray:
+    """Quantized per-block widths, shape (batch, dmax) (entries past a draw's depth are junk)."""
+    j = np.arange(dmax)
+    u = j[None, :] * wa[:, None] + w0[:, None]
+    ks = np.round(np.log(u / w0[:, None]) / np.log(wm)[:, None])
+    ws = w0[:, None] * np.power(wm[:, None], ks)
+    return np.round(ws / Q).astype(np.int64) * Q
+
+
+def regnet_complexity(
+    d: np.ndarray,
+    w0: np.ndarray,
+    wa: np.ndarray,
+    wm: np.ndarray,
+    g: np.ndarray,
+    *,
+    se: float,
+    stem_kind: str,
+    stem_width: int,
+    first_stride: int,
+    resolution: int,
+    num_classes: int,
+    in_channels: int = 3,
+) -> dict[str, np.ndarray]:
+    d = np.asarray(d, dtype=np.int64)
+    g = np.asarray(g, dtype=np.int64)
+    dmax = int(d.max())
+    raw = regnet_block_widths(np.asarray(w0, dtype=np.int64), np.asarray(wa), np.asarray(wm), dmax)
+    live = np.arange(dmax)[None, :] < d[:, None]
+    first = np.ones_like(live)
+    first[:, 1:] = raw[:, 1:] != raw[:, :-1]
+    stage = np.cumsum(first, axis=1) - 1  # stage index of each block
+    gp = np.minimum(g[:, None], raw)
+    w = np.maximum(gp, np.round(raw / gp).astype(np.int64) * gp)
+    w_in = np.empty_like(w)
+    w_in[:, 0] = stem_width
+    w_in[:, 1:] = w[:, :-1]
+
+    # spatial size entering each stage
+    h = resolution if stem_kind == "cifar" else (resolution - 1) // 2 + 1
+    sizes = [h]
+    for s in range(dmax):
+        stride = first_stride if s == 0 else 2
+        sizes.append((sizes[-1] - 1) // stride + 1)
+    sizes_arr = np.asarray(sizes, dtype=np.int64)
+    h_in = sizes_arr[stage]
+    h_out = sizes_arr[stage + 1]
+    stride = np.where(stage == 0, first_stride, 2)
+    n_in = np.where(first, h_in * h_in, h_out * h_out)
+    n = h_out * h_out
+
+    proj = (first & ((w_in != w) | (stride != 1))).astype(np.int64)
+    wb, ge = w, gp
+    f = proj * w_in * w * n + w_in * wb * n_in + 9 * wb * ge * n + wb * w * n
+    q = proj * (w_in * w + 2 * w) + (w_in * wb + 2 * wb) + (9 * wb * ge + 2 * wb) + (wb * w + 2 * w)
+    a = proj * w * n + wb * n_in + wb * n + w * n
+    if se:
+        s = np.round(w_in * se).astype(np.int64)
+        s = np.where(s > 0, s, 0)
+        on = (s > 0).astype(np.int64)
+        f = f + on * (2 * wb * s + s + wb)
+        q = q + on * (2 * wb * s + s + wb)
+        a = a + on * (s + wb)
+    f, q, a = (np.where(live, x, 0).sum(axis=1) for x in (f, q, a))
+    w_last = w[np.arange(len(d)), d - 1]
+    f = f + 9 * in_channels * stem_width * h * h + w_last * num_classes + num_classes
+    q = q + 9 * in_channels * stem_width + 2 * stem_width + w_last * num_classes + num_classes
+    a = a + stem_width * h * h + num_classes
+    return {"flops": f, "params": q, "acts": a}

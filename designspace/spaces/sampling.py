@@ -1,0 +1,129 @@
+"""The fast seeded population sampler: vectorized draws, regime rejection, exact narrowing.
+
+``sample(space, n, seed, resolution, flops, params)``:
+
+1. ``regime`` is validated; with a regime the space may return an exact *narrowing*
+   (:mod:`designspace.spaces.bounds`): parameter values that provably cannot meet the regime
+   are removed from the draw. The draw is then the space's distribution conditioned on the
+   remaining values, and since every excluded value lies outside the regime, the accepted
+   specs have exactly the distribution of plain rejection sampling from the whole space.
+2. Draws come in batches of ``space.batch_size`` from one ``numpy.random.Generator(PCG64(seed))``
+   through :class:`~designspace.spaces.trials.BatchTrial` (the space's own ``draw``), are
+   canonicalized, their complexity is computed (vectorized where the space can), and the
+   ones inside the regime are kept in draw order until ``n`` are accepted.
+3. Records are built for the accepted draws only.
+
+Same space, seed, resolution, regime and ``n`` give the identical records on any machine;
+a shorter run is a prefix of a longer one. ``draws`` counts the draws up to the ``n``-th
+acceptance. No draw accepted within ``max_draws`` -> ``ValueError`` (an impossible regime).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from designspace.spaces.base import Narrowing, SampleResult, check_resolution
+from designspace.spaces.regime import Regime, format_quantity
+from designspace.spaces.trials import BatchTrial
+
+if TYPE_CHECKING:  # pragma: no cover
+    from designspace.spaces.base import DesignSpace
+
+__all__ = ["sample", "MAX_DRAWS"]
+
+#: default bound on the draws spent on one call
+MAX_DRAWS = 2_000_000
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name}={value!r}: must be an integer >= {minimum}")
+    return int(value)
+
+
+def _py(x: Any) -> Any:
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def sample(
+    space: DesignSpace,
+    n: int,
+    *,
+    seed: int = 0,
+    resolution: int = 32,
+    flops: Any = None,
+    params: Any = None,
+    narrow: bool = True,
+    max_draws: int = MAX_DRAWS,
+    progress: bool | None = False,
+) -> SampleResult:
+    """``n`` records ``{space, seed, index, resolution, <params>, flops, params, acts, spec}``."""
+    n = _check_int("n", n, 0)
+    seed = _check_int("seed", seed, 0)
+    max_draws = _check_int("max_draws", max_draws, 1)
+    resolution = check_resolution(resolution)
+    regime = Regime.make(flops, params)
+    narrowing = space.narrow(resolution, regime) if (regime and narrow and n) else Narrowing()
+    names = space.param_names(resolution)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    records: list[dict[str, Any]] = []
+    draws = 0
+
+    bar = None
+    if progress is not False and n:
+        from tqdm import tqdm
+
+        bar = tqdm(total=n, desc=f"sample {space.name}", unit="spec", disable=None if progress is None else False)
+
+    def record(values: dict[str, Any], cx: dict[str, int]) -> None:
+        spec = space.build(values, resolution)
+        rec: dict[str, Any] = {"space": space.name, "seed": seed, "index": len(records), "resolution": resolution}
+        rec.update((k, values[k]) for k in names)
+        rec.update(flops=int(cx["flops"]), params=int(cx["params"]), acts=int(cx["acts"]), spec=spec.to_dict())
+        records.append(rec)
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        while len(records) < n:
+            if draws >= max_draws:
+                _give_up(space, resolution, regime, n, len(records), draws)
+            batch = space.batch_size
+            raw = space.draw(BatchTrial(rng, batch, narrowing.restrict), resolution)
+            cols = space.canonical({k: np.asarray(v) for k, v in raw.items()})
+            cx = space.batch_complexity(cols, resolution)
+            if cx is not None:
+                ok = regime.mask(cx) if regime else np.ones(batch, dtype=bool)
+                idx = np.flatnonzero(ok)[: n - len(records)]
+                for j in idx:
+                    record({k: _py(cols[k][j]) for k in names}, {m: cx[m][j] for m in ("flops", "params", "acts")})
+                draws += int(idx[-1]) + 1 if len(records) == n else batch
+                continue
+            from designspace.models.network import network_complexity
+
+            for j in range(batch):  # per-spec complexity, only as far as needed
+                values = {k: _py(cols[k][j]) for k in names}
+                c = network_complexity(space.build(values, resolution), resolution)
+                draws += 1
+                if regime.accepts(c):
+                    record(values, c)
+                    if len(records) == n:
+                        break
+    finally:
+        if bar is not None:
+            bar.close()
+    return SampleResult(space.name, seed, resolution, regime, records, draws, narrowing)
+
+
+def _give_up(space: DesignSpace, resolution: int, regime: Regime, n: int, got: int, draws: int) -> None:
+    where = f"{space.name} at {resolution} px"
+    if got == 0:
+        raise ValueError(
+            f"impossible regime: no draw of {where} had {regime.describe()} in {draws:,} draws (widen the regime)"
+        )
+    raise ValueError(
+        f"regime too narrow: only {got} of {n} specs of {where} had {regime.describe()} in {draws:,} draws"
+        f" (acceptance {format_quantity(100 * got / draws)}%); widen it or raise max_draws"
+    )
