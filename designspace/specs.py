@@ -12,13 +12,16 @@ Conventions (Radosavovic et al. 2019/2020):
   means one group (a dense conv), which is the same as g = w / b.
 * ``se`` is the squeeze-excitation ratio relative to the block's input width (0 = off).
 * Blocks ignore fields that do not apply to them.
+* The classic-network fields (``kernel``, ``padding``, ``activation``, ``branches``, ``pool_size``,
+  head ``activation``/``bn``) are left out of ``to_dict`` while they hold their default, so a spec
+  that does not use them has the same JSON (and hash of it) as before those fields existed.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 __all__ = ["StemSpec", "StageSpec", "HeadSpec", "NetSpec"]
@@ -45,6 +48,27 @@ def _float(obj: object, name: str, *, minimum: float | None = None, positive: bo
         _fail(name, value, "must be positive")
     if minimum is not None and value < minimum:
         _fail(name, value, f"must be >= {minimum}")
+
+
+def _optional_int(obj: object, name: str, *, minimum: int) -> None:
+    value = getattr(obj, name)
+    if value is not None:
+        _int(obj, name, minimum=minimum)
+
+
+def _omit_default(default: Any) -> Any:
+    """A field left out of ``to_dict`` while it holds ``default`` (see the module docstring)."""
+    return field(default=default, metadata={"omit_default": True})
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    d = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if f.metadata.get("omit_default") and value == f.default:
+            continue
+        d[f.name] = list(value) if isinstance(value, tuple) else value
+    return d
 
 
 def _known(kind: str, name: str, value: object) -> None:
@@ -74,7 +98,14 @@ class StemSpec:
 
 @dataclass(frozen=True)
 class StageSpec:
-    """One stage: ``depth`` blocks of kind ``block``; the first one applies ``stride``."""
+    """One stage: ``depth`` blocks of kind ``block``; the first one applies ``stride``.
+
+    Fields of the classic blocks (``conv``, ``nin``, ``inception``, ``maxpool``, ``avgpool``),
+    ignored by the others: ``kernel`` is the main kernel size (``None``: the block's default),
+    ``padding`` the padding of that conv/pool (``None``: ``(kernel - 1) // 2``), ``activation``
+    a registered activation, and ``branches`` the six widths of an inception module
+    (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj; empty: derived from width/bottleneck).
+    """
 
     block: str
     depth: int
@@ -84,6 +115,10 @@ class StageSpec:
     group_width: int = 0
     se: float = 0.0
     bn: bool = True
+    kernel: int | None = _omit_default(None)
+    padding: int | None = _omit_default(None)
+    activation: str = _omit_default("relu")
+    branches: tuple[int, ...] = _omit_default(())
 
     def __post_init__(self) -> None:
         _known("block", "block", self.block)
@@ -107,6 +142,23 @@ class StageSpec:
                 self.group_width,
                 f"does not divide the bottleneck width {self.bottleneck_width}",
             )
+        _optional_int(self, "kernel", minimum=1)
+        _optional_int(self, "padding", minimum=0)
+        _known("activation", "activation", self.activation)
+        branches = self.branches
+        if not isinstance(branches, (list, tuple)) or any(
+            isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in branches
+        ):
+            _fail("branches", branches, "must be a list of positive widths")
+        branches = tuple(branches)
+        object.__setattr__(self, "branches", branches)
+        if branches and (len(branches) != 6 or sum(branches[i] for i in (0, 2, 4, 5)) != self.width):
+            _fail(
+                "branches",
+                list(branches),
+                f"must be six widths (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj) whose outputs "
+                f"(1st, 3rd, 5th, 6th) add up to width {self.width}",
+            )
 
     @property
     def bottleneck_width(self) -> int:
@@ -121,12 +173,20 @@ class StageSpec:
 
 @dataclass(frozen=True)
 class HeadSpec:
-    """The head: ``kind`` names a registered head (``linear``: global pool + linear)."""
+    """The head: ``kind`` names a registered head (``linear``: global pool + linear).
+
+    ``hidden`` widths make an MLP: Linear -> (BatchNorm if ``bn``) -> ``activation`` -> (Dropout)
+    per hidden width; with no hidden layer, ``dropout`` applies to the classifier's input.
+    ``pool_size`` is the side of the adaptive average pool of the ``flatten`` head.
+    """
 
     kind: str = "linear"
     num_classes: int = 10
     hidden: tuple[int, ...] = ()
     dropout: float = 0.0
+    pool_size: int = _omit_default(1)
+    activation: str = _omit_default("relu")
+    bn: bool = _omit_default(False)
 
     def __post_init__(self) -> None:
         _known("head", "kind", self.kind)
@@ -141,6 +201,10 @@ class HeadSpec:
         _float(self, "dropout", minimum=0.0)
         if self.dropout >= 1:
             _fail("dropout", self.dropout, "must be < 1")
+        _int(self, "pool_size", minimum=1)
+        _known("activation", "activation", self.activation)
+        if not isinstance(self.bn, bool):
+            _fail("bn", self.bn, "must be true or false")
 
 
 @dataclass(frozen=True)
@@ -156,6 +220,8 @@ class NetSpec:
             _fail("stem", self.stem, "must be a StemSpec")
         if not isinstance(self.head, HeadSpec):
             _fail("head", self.head, "must be a HeadSpec")
+        if not isinstance(self.stages, (list, tuple)):
+            _fail("stages", self.stages, "must be a list of StageSpec")
         stages = tuple(self.stages)
         if not stages:
             _fail("stages", stages, "a network needs at least one stage")
@@ -166,10 +232,11 @@ class NetSpec:
 
     # -- (de)serialization --------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["stages"] = [dict(s) for s in d["stages"]]
-        d["head"]["hidden"] = list(d["head"]["hidden"])
-        return d
+        return {
+            "stem": _as_dict(self.stem),
+            "stages": [_as_dict(s) for s in self.stages],
+            "head": _as_dict(self.head),
+        }
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), **kwargs)

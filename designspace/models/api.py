@@ -27,7 +27,10 @@ def resolve(spec_or_name: SpecLike) -> NetSpec:
             path = Path(spec_or_name)
             if not path.is_file():
                 raise ValueError(f"spec file {spec_or_name!r} does not exist")
-            data = json.loads(path.read_text())
+            try:
+                data = json.loads(path.read_text())
+            except json.JSONDecodeError as e:
+                raise ValueError(f"spec file {spec_or_name!r} is not valid JSON: {e}") from None
             if isinstance(data, dict) and "spec" in data and "stem" not in data:
                 data = data["spec"]  # a `describe --json` / `sample --json` record
             return NetSpec.from_dict(data)

@@ -16,6 +16,14 @@ def conv_out(size: int, k: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - k) // stride + 1
 
 
+class FeatureMapVanishes(ValueError):
+    """A conv or pool whose output would be empty (torch fails on it): the input is too small."""
+
+
+def _vanishes(op: str, cx: Cx) -> None:
+    raise FeatureMapVanishes(f"the feature map vanishes: a {op} on {cx.h}x{cx.w}")
+
+
 class Cx:
     __slots__ = ("h", "w", "flops", "params", "acts")
 
@@ -36,11 +44,17 @@ class Cx:
         padding: int | None = None,
     ) -> Cx:
         p = (k - 1) // 2 if padding is None else padding
-        h, w = conv_out(self.h, k, stride, p), conv_out(self.w, k, stride, p)
+        h = (self.h + 2 * p - k) // stride + 1  # conv_out, inlined: this is the hot path
+        w = (self.w + 2 * p - k) // stride + 1
+        if h < 1 or w < 1:
+            _vanishes(f"{k}x{k} conv", self)
         n = h * w
+        weights = k * k * w_in * w_out // groups  # exact: groups divides w_in
+        if bias:
+            weights += w_out
         self.h, self.w = h, w
-        self.flops += k * k * w_in * w_out * n // groups + (w_out * n if bias else 0)
-        self.params += k * k * w_in * w_out // groups + (w_out if bias else 0)
+        self.flops += weights * n  # a multiply-add per weight and output position (+ the bias adds)
+        self.params += weights
         self.acts += w_out * n
         return self
 
@@ -49,7 +63,10 @@ class Cx:
         return self
 
     def pool(self, k: int, stride: int, padding: int = 0) -> Cx:
-        self.h, self.w = conv_out(self.h, k, stride, padding), conv_out(self.w, k, stride, padding)
+        h, w = conv_out(self.h, k, stride, padding), conv_out(self.w, k, stride, padding)
+        if h < 1 or w < 1:
+            _vanishes(f"{k}x{k} pool", self)
+        self.h, self.w = h, w
         return self
 
     def resize(self, h: int, w: int) -> Cx:

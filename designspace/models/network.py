@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from designspace.models.cx import Cx
+from designspace.models.cx import Cx, FeatureMapVanishes
 from designspace.models.layers import init_weights
 from designspace.models.registries import BLOCKS, HEADS, STEMS
 from designspace.specs import NetSpec, StageSpec
@@ -81,20 +81,27 @@ class Network(nn.Module):
 def network_complexity(spec: NetSpec, resolution: int = 224) -> dict[str, int]:
     """flops (multiply-adds + bias adds), params and acts of ``spec`` at ``resolution`` px."""
     cx = Cx(resolution, resolution)
-    STEMS.get(spec.stem.kind).complexity(cx, spec.stem)
-    w = spec.stem.width
-    for s in spec.stages:
-        w = Stage.complexity(cx, w, s)
-        _check_size(cx, resolution)
-    if _needs_final_norm(spec):
-        cx.norm(w)
-    HEADS.get(spec.head.kind).complexity(cx, w, spec.head)
+    try:
+        STEMS.get(spec.stem.kind).complexity(cx, spec.stem)
+        w = spec.stem.width
+        for s in spec.stages:
+            w = Stage.complexity(cx, w, s)
+            _check_size(cx, resolution)
+        if _needs_final_norm(spec):
+            cx.norm(w)
+        HEADS.get(spec.head.kind).complexity(cx, w, spec.head)
+    except FeatureMapVanishes as e:
+        raise _too_small(resolution, str(e)) from None
     return cx.as_dict()
+
+
+def _too_small(resolution: int, why: str) -> ValueError:
+    return ValueError(f"resolution={resolution}: too small for this network ({why})")
 
 
 def _check_size(cx: Cx, resolution: int) -> None:
     if cx.h < 1 or cx.w < 1:
-        raise ValueError(f"resolution={resolution}: too small for this network (feature map vanishes)")
+        raise _too_small(resolution, "feature map vanishes")
 
 
 @dataclass(frozen=True)
@@ -139,17 +146,20 @@ def complexity_table(spec: NetSpec, resolution: int = 224) -> list[PartRow]:
             )
         )
 
-    before = cx.copy()
-    STEMS.get(spec.stem.kind).complexity(cx, spec.stem)
-    w = spec.stem.width
-    row("stem", spec.stem.kind, 1, w, 1.0, 0, 0, w, before)
-    for i, s in enumerate(spec.stages):
+    try:
         before = cx.copy()
-        w = Stage.complexity(cx, w, s)
-        row(f"stage{i + 1}", s.block, s.depth, s.width, s.bottleneck, s.group_width, s.stride, w, before)
-    before = cx.copy()
-    if _needs_final_norm(spec):
-        cx.norm(w)
-    HEADS.get(spec.head.kind).complexity(cx, w, spec.head)
+        STEMS.get(spec.stem.kind).complexity(cx, spec.stem)
+        w = spec.stem.width
+        row("stem", spec.stem.kind, 1, w, 1.0, 0, 0, w, before)
+        for i, s in enumerate(spec.stages):
+            before = cx.copy()
+            w = Stage.complexity(cx, w, s)
+            row(f"stage{i + 1}", s.block, s.depth, s.width, s.bottleneck, s.group_width, s.stride, w, before)
+        before = cx.copy()
+        if _needs_final_norm(spec):
+            cx.norm(w)
+        HEADS.get(spec.head.kind).complexity(cx, w, spec.head)
+    except FeatureMapVanishes as e:
+        raise _too_small(resolution, str(e)) from None
     row("head", spec.head.kind, 1, spec.head.num_classes, 1.0, 0, 0, spec.head.num_classes, before)
     return rows

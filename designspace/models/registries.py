@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from designspace.models import heads, stems
+from designspace.models.activations import ACTIVATIONS
 from designspace.models.blocks.base import Block
+from designspace.models.blocks.conv import ConvBlock
 from designspace.models.blocks.dense import DenseLayer
+from designspace.models.blocks.inception import InceptionBlock
+from designspace.models.blocks.nin import NiNBlock
+from designspace.models.blocks.pool import AvgPoolBlock, MaxPoolBlock
 from designspace.models.blocks.res_basic import ResBasicBlock
 from designspace.models.blocks.res_bottleneck import ResBottleneckBlock
 from designspace.models.blocks.vanilla import VanillaBlock
@@ -17,6 +22,11 @@ BLOCKS.register("vgg", VGGBlock)
 BLOCKS.register("res_basic", ResBasicBlock)
 BLOCKS.register("res_bottleneck", ResBottleneckBlock)
 BLOCKS.register("dense", DenseLayer)
+BLOCKS.register("conv", ConvBlock)
+BLOCKS.register("maxpool", MaxPoolBlock)
+BLOCKS.register("avgpool", AvgPoolBlock)
+BLOCKS.register("nin", NiNBlock)
+BLOCKS.register("inception", InceptionBlock)
 
 STEMS: Registry[type[stems.Stem]] = Registry("stem")
 STEMS.register("cifar", stems.CifarStem)
@@ -27,8 +37,10 @@ STEMS.register("none", stems.NoStem)
 HEADS: Registry[type[heads.Head]] = Registry("head")
 HEADS.register("linear", heads.LinearHead)
 HEADS.register("vgg", heads.VGGHead)
+HEADS.register("flatten", heads.FlattenHead)
+HEADS.register("nin", heads.NiNHead)
 
-REGISTRIES: dict[str, Registry] = {"block": BLOCKS, "stem": STEMS, "head": HEADS}
+REGISTRIES: dict[str, Registry] = {"block": BLOCKS, "stem": STEMS, "head": HEADS, "activation": ACTIVATIONS}
 
 
 def unknown(kind: str, name: str) -> str:

@@ -2,8 +2,10 @@
 
 ``regnet(w0, wa, wm, depth, group_width)`` follows the paper's reference implementation
 exactly, including the width/group compatibility adjustment done with Python's ``round``
-(round-half-to-even). That differs from torchvision for a few published models (e.g.
-RegNetX-400MF, whose torchvision build has other stage widths): we match the reference.
+(round-half-to-even). torchvision rounds those ties up instead, and adds a group whenever
+rounding down loses more than 10% of the width, so three published models get other stage
+widths there: RegNetX-400MF (384 vs 400), RegNetY-800MF (128/768 vs 144/784) and
+RegNetY-8.0GF (168 vs 224). We match the reference (and its published parameter counts).
 """
 
 from __future__ import annotations
@@ -106,16 +108,60 @@ class RegNetFit:
     widths: tuple[int, ...]  # the quantized widths of the fit
 
 
+def _exact_fit(w: np.ndarray, q: int) -> tuple[float, float, float] | None:
+    """(w0, wa, wm) whose :func:`block_widths` are exactly ``w``, or None if none is found.
+
+    A grid search can miss the thin regions of exact solutions; this solves for them. With
+    w0 = w[0], the distinct widths s_i are stages k_i = round(log(s_i / w0) / log wm) (a large
+    wa can skip some k), and s_i = round(w0 * wm^k_i / q) * q bounds wm to an interval. For a
+    wm in it, each block j of stage k_j bounds wa (k_j = round(log(1 + wa j / w0) / log wm)),
+    so the feasible wa are an intersection of intervals.
+    """
+    w0 = float(w[0])
+    stage_widths, stage_of_block = np.unique(w, return_inverse=True)
+    if (np.diff(w) < 0).any() or w0 % q:
+        return None
+    if len(stage_widths) == 1:
+        return w0, 0.0, 2.0
+    log_ratios = np.log(stage_widths[1:] / w0)
+    lo_ratios, hi_ratios = (stage_widths[1:] - q / 2) / w0, (stage_widths[1:] + q / 2) / w0
+    j = np.arange(1, len(w))
+    tried: set[tuple[int, ...]] = set()
+    for k1 in range(1, 65):  # the stage index of the second width, then the others follow from wm
+        for wm in np.linspace(lo_ratios[0] ** (1 / k1), hi_ratios[0] ** (1 / k1), 18)[1:-1]:
+            ks = np.round(log_ratios / np.log(wm)).astype(int)
+            if wm <= 1 or tuple(ks) in tried or (np.diff(ks, prepend=0) < 1).any():
+                continue
+            tried.add(tuple(ks))
+            wm_lo = max(1.0 + 1e-9, float((lo_ratios ** (1.0 / ks)).max()))
+            wm_hi = float((hi_ratios ** (1.0 / ks)).min())
+            if wm_lo >= wm_hi:
+                continue
+            k_of_block = np.concatenate(([0], ks))[stage_of_block[1:]]
+            wms = np.linspace(wm_lo, wm_hi, 66)[1:-1, None]
+            wa_lo = np.maximum(0.0, (w0 * (wms ** (k_of_block - 0.5) - 1) / j).max(1))
+            wa_hi = (w0 * (wms ** (k_of_block + 0.5) - 1) / j).min(1)
+            for i in np.flatnonzero(wa_lo < wa_hi):
+                wa, wm_fit = float(wa_lo[i] + wa_hi[i]) / 2, float(wms[i, 0])
+                if block_widths(w0, wa, wm_fit, len(w), q)[0] == w.astype(int).tolist():
+                    return w0, wa, wm_fit
+    return None
+
+
 def fit_regnet(widths: list[int] | tuple[int, ...], q: int = 8) -> RegNetFit:
     """Fit (w0, wa, wm) to per-block widths; e_fit = mean |log w_j - log w_fit_j| (the paper's).
 
-    A vectorized grid search: w0 over multiples of ``q``, wm in [1.5, 3] and wa in
+    Widths that a RegNet generates are fit exactly (e_fit = 0, see :func:`_exact_fit`); for
+    others, a vectorized grid search: w0 over multiples of ``q``, wm in [1.5, 3] and wa in
     [0, max width], then a finer grid around the best point.
     """
     w = np.asarray(widths, dtype=float)
     if w.ndim != 1 or len(w) == 0 or (w <= 0).any():
         raise ValueError(f"widths={list(widths)!r}: need a non-empty list of positive widths")
     d = len(w)
+    exact = _exact_fit(w, q)
+    if exact is not None:
+        return RegNetFit(*exact, d, 0.0, tuple(int(x) for x in w))
     j = np.arange(d)
     logw = np.log(w)
 

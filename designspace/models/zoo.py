@@ -100,6 +100,86 @@ def vgg(depths: tuple[int, ...], bn: bool = True) -> NetSpec:
     return NetSpec(StemSpec("none", 3), stages, HeadSpec("vgg", 1000, hidden=(4096, 4096), dropout=0.5))
 
 
+def lenet5(bn: bool = False) -> NetSpec:
+    """LeNet-5 as in d2l (28x28 one-channel input, 10 classes).
+
+    5x5 conv 6 (padding 2), 2x2 average pool, 5x5 conv 16 (no padding), average pool,
+    fully connected 120-84-10; sigmoid everywhere. ``bn``: BatchNorm after each conv/FC
+    and ReLU instead of sigmoid (convs then drop their bias).
+    """
+    act = "relu" if bn else "sigmoid"
+    stages = (
+        StageSpec("conv", 1, 6, kernel=5, bn=bn, activation=act),
+        StageSpec("avgpool", 1, 6, 2),
+        StageSpec("conv", 1, 16, kernel=5, padding=0, bn=bn, activation=act),
+        StageSpec("avgpool", 1, 16, 2),
+    )
+    head = HeadSpec("flatten", 10, hidden=(120, 84), pool_size=5, activation=act, bn=bn)
+    return NetSpec(StemSpec("none", 1, in_channels=1), stages, head)
+
+
+def alexnet() -> NetSpec:
+    """AlexNet as torchvision builds it (one tower, 64/192/384/256/256 channels, no LRN)."""
+    stages = (
+        StageSpec("conv", 1, 64, 4, kernel=11, padding=2, bn=False),
+        StageSpec("maxpool", 1, 64, 2, kernel=3, padding=0),
+        StageSpec("conv", 1, 192, kernel=5, bn=False),
+        StageSpec("maxpool", 1, 192, 2, kernel=3, padding=0),
+        StageSpec("conv", 1, 384, bn=False),
+        StageSpec("conv", 2, 256, bn=False),
+        StageSpec("maxpool", 1, 256, 2, kernel=3, padding=0),
+    )
+    head = HeadSpec("flatten", 1000, hidden=(4096, 4096), dropout=0.5, pool_size=6)
+    return NetSpec(StemSpec("none", 3), stages, head)
+
+
+def nin() -> NetSpec:
+    """Network in Network for ImageNet as in d2l: three mlpconv blocks with 3x3/2 max-pools,
+    dropout, a last mlpconv block to the classes, global average pooling (no FC layer)."""
+    stages = (
+        StageSpec("nin", 1, 96, 4, kernel=11, padding=0, bn=False),
+        StageSpec("maxpool", 1, 96, 2, kernel=3, padding=0),
+        StageSpec("nin", 1, 256, kernel=5, bn=False),
+        StageSpec("maxpool", 1, 256, 2, kernel=3, padding=0),
+        StageSpec("nin", 1, 384, kernel=3, bn=False),
+        StageSpec("maxpool", 1, 384, 2, kernel=3, padding=0),
+    )
+    return NetSpec(StemSpec("none", 3), stages, HeadSpec("nin", 1000, dropout=0.5))
+
+
+# GoogLeNet's inception modules 3a-5b: (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj), and
+# whether a 3x3/2 max-pool precedes the module (Szegedy et al. 2015, Table 1).
+GOOGLENET_MODULES = (
+    ((64, 96, 128, 16, 32, 32), 2),
+    ((128, 128, 192, 32, 96, 64), 1),
+    ((192, 96, 208, 16, 48, 64), 2),
+    ((160, 112, 224, 24, 64, 64), 1),
+    ((128, 128, 256, 24, 64, 64), 1),
+    ((112, 144, 288, 32, 64, 64), 1),
+    ((256, 160, 320, 32, 128, 128), 1),
+    ((256, 160, 320, 32, 128, 128), 2),
+    ((384, 192, 384, 48, 128, 128), 1),
+)
+
+
+def googlenet(kernel: int = 5) -> NetSpec:
+    """GoogLeNet with BatchNorm after every conv, as torchvision builds it (no auxiliary heads).
+
+    7x7/2 stem with 3x3/2 max-pool, 1x1 conv 64, 3x3 conv 192, nine inception modules, global
+    average pool, dropout 0.2, linear. ``kernel`` is the wide branch's kernel: 5 is the paper's;
+    torchvision builds 3 (and then has exactly torchvision's parameter count).
+    """
+    stages = (
+        StageSpec("conv", 1, 64, kernel=1),
+        StageSpec("conv", 1, 192, kernel=3),
+        *(
+            StageSpec("inception", 1, c1 + c3 + c5 + cp, s, kernel=kernel, branches=(c1, r3, c3, r5, c5, cp))
+            for (c1, r3, c3, r5, c5, cp), s in GOOGLENET_MODULES
+        ),
+    )
+    return NetSpec(StemSpec("imagenet", 64), stages, HeadSpec("linear", 1000, dropout=0.2))
+
+
 RESNET_WIDTHS = (64, 128, 256, 512)
 BOTTLENECK_WIDTHS = (256, 512, 1024, 2048)
 _MODELS: dict[str, tuple[Callable[[], NetSpec], int, str]] = {
@@ -122,6 +202,18 @@ _MODELS: dict[str, tuple[Callable[[], NetSpec], int, str]] = {
     "densenet201": (lambda: densenet((6, 12, 48, 32)), 224, "DenseNet-201 (k=32)"),
     "vgg11_bn": (lambda: vgg((1, 1, 2, 2, 2)), 224, "VGG-11 with BatchNorm"),
     "vgg16_bn": (lambda: vgg((2, 2, 3, 3, 3)), 224, "VGG-16 with BatchNorm"),
+    "vgg11": (lambda: vgg((1, 1, 2, 2, 2), bn=False), 224, "VGG-11 (no BatchNorm)"),
+    "vgg16": (lambda: vgg((2, 2, 3, 3, 3), bn=False), 224, "VGG-16 (no BatchNorm)"),
+    "lenet5": (lenet5, 28, "LeNet-5 (d2l layout: sigmoid, average pools, 28x28x1 input)"),
+    "lenet5_bn": (lambda: lenet5(bn=True), 28, "LeNet-5 with BatchNorm and ReLU"),
+    "alexnet": (alexnet, 224, "AlexNet (torchvision's one-tower layout)"),
+    "nin": (nin, 224, "Network in Network (d2l's ImageNet layout)"),
+    "googlenet": (googlenet, 224, "GoogLeNet (paper widths, 5x5 branch, BatchNorm, no aux heads)"),
+    "googlenet_3x3": (
+        lambda: googlenet(kernel=3),
+        224,
+        "GoogLeNet as torchvision builds it (3x3 conv in the 5x5 branch)",
+    ),
     "resnet20_cifar": (lambda: cifar_resnet("res_basic", 3), 32, "CIFAR ResNet-20"),
     "resnet56_cifar": (lambda: cifar_resnet("res_basic", 9), 32, "CIFAR ResNet-56"),
     "resnet110_cifar": (lambda: cifar_resnet("res_basic", 18), 32, "CIFAR ResNet-110"),

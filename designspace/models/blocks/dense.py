@@ -18,7 +18,8 @@ from designspace.specs import StageSpec
 
 
 def _after_transition(w_in: int, stride: int) -> int:
-    return w_in // 2 if stride > 1 else w_in
+    """Width after the transition (compression 0.5; at least one channel, so any input builds)."""
+    return max(1, w_in // 2) if stride > 1 else w_in
 
 
 class DenseLayer(Block):
