@@ -1,0 +1,224 @@
+"""``designspace study run|worker|status|export``: studies of many trained models (Optuna storage).
+
+run CONFIG      N workers on this machine with a progress bar; resumable; ends with the EDF plot
+worker CONFIG   one worker (start N copies anywhere on one --storage: SLURM, Kubernetes, ssh)
+status [STUDY]  counts per state, best trials, throughput
+export STUDY    one row per trial as .csv or .parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+STORAGE_HELP = "sqlite:///FILE.db (default: results/STUDY.db), postgresql://USER:PASS@HOST/DB or journal:PATH"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "study",
+        help="run, join, inspect and export studies (populations or searches)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ss = p.add_subparsers(dest="study_command", metavar="ACTION")
+    ss.required = True
+
+    r = ss.add_parser("run", help="run a study's trials with N local workers (resumable)")
+    r.add_argument("config", help="the study's TOML file (e.g. experiments/quickstart.toml)")
+    r.add_argument("--storage", help=STORAGE_HELP)
+    r.add_argument("--workers", type=int, help="worker processes (default: one per core on CPU, one per GPU)")
+    r.add_argument("--trials", type=int, help="the study's budget (overrides study.trials; can only grow)")
+    r.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default: cuda if present")
+    r.add_argument("--threads", type=int, help="torch threads per CPU worker (default: cores / workers)")
+    r.add_argument("--results", default="results", help="folder for the default storage, CSV and plot")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.set_defaults(func=run_run)
+
+    w = ss.add_parser("worker", help="run trials of a study until its budget is met (start many)")
+    w.add_argument("config", help="the study's TOML file")
+    w.add_argument("--storage", help=STORAGE_HELP)
+    w.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    w.add_argument("--threads", type=int, help="torch threads (default: torch's)")
+    w.add_argument("--results", default="results", help="folder for the default storage")
+    w.add_argument("--quiet", action="store_true", help="no line per trial")
+    w.set_defaults(func=run_worker)
+
+    s = ss.add_parser("status", help="a study's progress, best trials and throughput")
+    s.add_argument("study", nargs="?", help="study name or TOML file (default: list the storage's studies)")
+    s.add_argument("--storage", help=STORAGE_HELP)
+    s.add_argument("--results", default="results", help="folder of the default storage")
+    s.add_argument("--top", type=int, default=5, help="best trials to show")
+    s.add_argument("--json", action="store_true", help="one JSON object")
+    s.set_defaults(func=run_status)
+
+    e = ss.add_parser("export", help="one row per trial (the analysis input) as .csv or .parquet")
+    e.add_argument("study", nargs="+", help="study names (or TOML files)")
+    e.add_argument("--storage", help=STORAGE_HELP)
+    e.add_argument("--results", default="results", help="folder of the default storage")
+    e.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
+    e.set_defaults(func=run_export)
+
+
+def _storage_for(args: argparse.Namespace, name: str, config_storage: str | None = None) -> str:
+    from designspace.study.storage import default_url, parse_url
+
+    url = args.storage or config_storage or default_url(name, args.results)
+    return parse_url(url).url
+
+
+def _name_and_storage(args: argparse.Namespace, study: str) -> tuple[str, str]:
+    """A study argument is a name or a TOML file (then its name and storage)."""
+    if study.endswith(".toml"):
+        from designspace.study.config import load_config
+
+        config = load_config(study)
+        return config.name, _storage_for(args, config.name, config.storage)
+    return study, _storage_for(args, study)
+
+
+def _quiet_optuna() -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _open_for_run(args: argparse.Namespace):  # -> (config, url, handle)
+    from designspace.study.config import load_config
+    from designspace.study.join import join_study
+    from designspace.study.objective import check_config, ensure_data, slot_params
+
+    _quiet_optuna()
+    config = load_config(args.config, trials=getattr(args, "trials", None))
+    check_config(config)
+    ensure_data(config)
+    url = _storage_for(args, config.name, config.storage)
+    handle = join_study(config, url, lambda n: slot_params(config, n))
+    if config.source:  # keep the local path for messages
+        from dataclasses import replace
+
+        handle.config = replace(handle.config, source=config.source)
+    return config, url, handle
+
+
+def run_run(args: argparse.Namespace) -> int:
+    from designspace.study.runner import plan_run, run_study
+    from designspace.study.worker import stop_on_signals
+
+    config, url, handle = _open_for_run(args)
+    ledger = handle.ledger()
+    say = _say
+    remaining = ledger.budget - len(ledger.settled)
+    if handle.created:
+        say(f"study {config.name}: created in {handle.url.display} ({config.mode}, {ledger.budget} trials)")
+    elif remaining:
+        say(f"study {config.name}: resuming in {handle.url.display}: {len(ledger.settled)}/{ledger.budget} done")
+    if remaining:
+        plan = plan_run(args.device, args.workers, args.threads, remaining)
+        threads = f", {plan.threads} thread(s) each" if plan.threads else ""
+        say(f"{plan.workers} worker(s) on {plan.device}{threads}")
+        restore = stop_on_signals()
+        try:
+            code = run_study(handle.config, url, plan, handle, progress=not args.no_progress, say=say)
+        finally:
+            restore()
+        if code:
+            return code
+    else:
+        say(f"study {config.name}: already complete ({ledger.budget} trials) in {handle.url.display}")
+    return _finish(handle, Path(args.results))
+
+
+def _finish(handle, results: Path) -> int:  # noqa: ANN001
+    from designspace.study.export import trials_frame, write_frame
+    from designspace.study.status import render_status, study_summary
+
+    print(render_status(study_summary(handle)))
+    frame = trials_frame(handle.url.url, [handle.name])
+    csv = write_frame(frame, results / f"{handle.name}.csv")
+    print(f"trials: {csv}")
+    failed = sum(1 for t in handle.ledger().settled.values() if t.state.name == "FAIL")
+    plot = _edf_plot(frame, handle.name, results, failed)
+    print(f"EDF plot: {plot}" if plot else "EDF plot: not drawn (it needs 2+ complete trials)")
+    return 0
+
+
+def _edf_plot(frame, name: str, results: Path, failed: int) -> Path | None:  # noqa: ANN001
+    """The study's error EDF (None when :mod:`designspace.analysis` is missing or < 2 complete)."""
+    try:
+        from designspace.study.plot import edf_plot
+
+        return edf_plot(frame, name, results, failed=failed)
+    except ImportError:
+        return None
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    from designspace.study.objective import TrainObjective
+    from designspace.study.worker import Worker, stop_on_signals
+
+    config, url, handle = _open_for_run(args)
+    restore = stop_on_signals()
+    objective = TrainObjective(handle.config, device=args.device, threads=args.threads)
+    try:
+        objective.prepare()
+        worker = Worker(handle, objective, on_event=(lambda m: None) if args.quiet else _say)
+        report = worker.run()
+    except KeyboardInterrupt:
+        _say(
+            f"interrupted; the running trial is re-queued; resume with: designspace study worker {args.config}"
+            f" --storage {handle.url.display}"
+        )
+        return 130
+    finally:
+        restore()
+    ledger = handle.ledger()
+    _say(
+        f"worker done: ran {report.ran} trial(s), re-queued {report.lost_marked} lost; "
+        f"study {handle.name}: {len(ledger.settled)}/{ledger.budget} with a result"
+    )
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from designspace.study.join import open_existing
+    from designspace.study.status import list_studies, render_status, study_summary
+
+    _quiet_optuna()
+    if args.study is None:
+        if not args.storage:
+            raise ValueError("give a STUDY (name or TOML file) or --storage URL to list its studies")
+        rows = list_studies(_storage_for(args, ""))
+        if args.json:
+            print(json.dumps(rows))
+            return 0
+        if not rows:
+            print("no studies")
+        for r in rows:
+            budget = f"{r['settled']}/{r['budget']}" if r["budget"] else f"{r['trials']} trials"
+            print(f"{r['study']:<24} {r['mode']:<10} {r['space']:<16} {budget:>9}  running {r['running']}")
+        return 0
+    name, url = _name_and_storage(args, args.study)
+    summary = study_summary(open_existing(url, name), top=args.top)
+    print(json.dumps(summary) if args.json else render_status(summary))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from designspace.study.export import trials_frame, write_frame
+
+    _quiet_optuna()
+    pairs = [_name_and_storage(args, s) for s in args.study]
+    urls = {u for _, u in pairs}
+    if len(urls) > 1:
+        raise ValueError("the studies live in different storages; give --storage")
+    frame = trials_frame(urls.pop(), [n for n, _ in pairs])
+    out = write_frame(frame, args.out)
+    print(f"{len(frame)} trials -> {out}")
+    return 0
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)

@@ -1,0 +1,20 @@
+"""Studies: train N models of a design space on one machine or many, stored in Optuna storage.
+
+``designspace study run|worker|status|export`` (see docs/studies.md). Modules:
+
+* :mod:`~designspace.study.config`: the TOML file -> frozen :class:`StudyConfig`;
+* :mod:`~designspace.study.storage`: storage URLs (SQLite, PostgreSQL/MySQL, journal files);
+* :mod:`~designspace.study.join`: create or join a study, its queue of budget slots;
+* :mod:`~designspace.study.slots`: the bookkeeping (slots, outcomes, exactly-once accounting);
+* :mod:`~designspace.study.population` / :mod:`~designspace.study.proposal`: which models
+  (population draws; search proposals inside the complexity regime);
+* :mod:`~designspace.study.objective`: one trial: build, train, report;
+* :mod:`~designspace.study.worker`: the claim-run-store loop with heartbeats;
+* :mod:`~designspace.study.runner`: N local worker processes and the progress bar;
+* :mod:`~designspace.study.status`, :mod:`~designspace.study.export`, :mod:`~designspace.study.plot`.
+"""
+
+from designspace.study.config import StudyConfig, load_config
+from designspace.study.export import trials_frame
+
+__all__ = ["StudyConfig", "load_config", "trials_frame"]

@@ -1,0 +1,254 @@
+"""What one trial does: build the model its parameters describe, train it, report the outcome.
+
+An objective is any callable ``(trial: optuna.Trial, slot: int) -> Outcome``; the worker owns the
+trial's life cycle (claiming, heartbeats, storing attributes, telling the storage). The real one,
+:class:`TrainObjective`, asks the design space for a spec (define-by-run), trains it with
+:func:`designspace.train.train` and turns divergence, out-of-memory and exceptions into FAIL
+outcomes with a reason; Ctrl-C (``KeyboardInterrupt``) passes through.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from designspace.study.config import StudyConfig
+
+if TYPE_CHECKING:
+    import optuna
+
+__all__ = ["Objective", "Outcome", "TrainObjective", "check_config", "ensure_data", "in_regime", "slot_params"]
+
+#: user attributes every trial gets from its result (the export's columns)
+RESULT_KEYS = (
+    "test_error",
+    "train_loss",
+    "seconds",
+    "total_seconds",
+    "images_per_second",
+    "device",
+    "precision",
+    "epochs",
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a trial ended: ``state`` COMPLETE or FAIL, the test error (%), why, user attributes."""
+
+    state: str
+    value: float | None = None
+    reason: str = ""
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+Objective = Callable[["optuna.Trial", int], Outcome]
+
+
+def in_regime(config: StudyConfig, cx: dict[str, int]) -> str:
+    """'' when ``cx`` (flops/params) lies in the config's regime, else why not."""
+    for key in ("flops", "params"):
+        bounds = getattr(config, key)
+        if bounds is not None and not bounds[0] <= cx[key] <= bounds[1]:
+            return f"outside the regime: {key}={cx[key]:,} not in [{bounds[0]:,.0f}, {bounds[1]:,.0f}]"
+    return ""
+
+
+def check_config(config: StudyConfig) -> None:
+    """Check the names a config refers to (space, data set, recipe keys); one-line ValueError."""
+    import difflib
+    from dataclasses import fields
+
+    from designspace import spaces
+    from designspace.data import DATASETS
+    from designspace.train import TrainConfig
+
+    where = f"{config.source}: " if config.source else ""
+    known = [f.name for f in fields(TrainConfig)]
+    for key in config.train_overrides:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean 'train.{close[0]}'?" if close else "known: " + ", ".join(known)
+            raise ValueError(f"{where}unknown key 'train.{key}' ({hint})")
+    if config.sampler == "cmaes":
+        import importlib.util
+
+        if importlib.util.find_spec("cmaes") is None:
+            raise ValueError(f"{where}study.sampler='cmaes' needs the cmaes package: pip install cmaes")
+    checks = (
+        (f"space.name={config.space!r}: ", lambda: spaces.get(config.space)),
+        (f"data.name={config.dataset!r}: ", lambda: DATASETS.get(config.dataset.partition(":")[0])),
+        ("train.", lambda: TrainConfig.from_dict(config.train_overrides)),
+    )
+    for prefix, check in checks:
+        try:
+            check()
+        except (ValueError, TypeError) as e:
+            msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ValueError(f"{where}{prefix}{msg}") from None
+
+
+def ensure_data(config: StudyConfig) -> None:
+    """Download the data set once now if it is missing (not in every worker at the same time)."""
+    from designspace.data import DATASETS
+
+    source = DATASETS.get(config.dataset.partition(":")[0])
+    locate, download = getattr(source, "locate", None), getattr(source, "download", None)
+    if callable(locate) and callable(download) and locate(config.data_dir) is None:
+        download(config.data_dir)
+
+
+def slot_params(config: StudyConfig, n: int) -> list[dict[str, Any]]:
+    """The fixed parameters of slots 0..n-1: the sampled population, or empty dicts in search mode."""
+    if config.mode == "search":
+        return [{} for _ in range(n)]
+    from designspace.study.population import population_params
+
+    return population_params(config, n)
+
+
+class TrainObjective:
+    """Train the model a trial's parameters describe on the study's data set."""
+
+    def __init__(self, config: StudyConfig, *, device: str = "auto", threads: int | None = None) -> None:
+        self.config = config
+        self.device = device
+        self.threads = threads
+
+    # Loaded once per worker process, on first use.
+    @functools.cached_property
+    def space(self) -> Any:
+        from designspace import spaces
+
+        return spaces.get(self.config.space)
+
+    @functools.cached_property
+    def data(self) -> Any:
+        from designspace.data import load_dataset
+
+        c = self.config
+        return load_dataset(
+            c.dataset,
+            data_dir=c.data_dir,
+            train_subset=c.train_subset,
+            test_subset=c.test_subset,
+            seed=c.data_seed,
+            resize=c.resolution,
+            progress=False,
+        )
+
+    @functools.cached_property
+    def recipe(self) -> Any:
+        from designspace.train import TrainConfig
+
+        return TrainConfig.from_dict(self.config.train_overrides)
+
+    @functools.cached_property
+    def budget(self) -> Any:
+        from designspace.train import Budget
+
+        c = self.config
+        if c.epochs is not None:
+            epochs = int(c.epochs) if float(c.epochs).is_integer() else c.epochs
+            return Budget(epochs=epochs)
+        return Budget(seconds=c.seconds)
+
+    def prepare(self) -> None:
+        """Load the space, data and recipe now (errors at start-up, not in the first trial)."""
+        _ = self.space, self.data, self.recipe, self.budget
+
+    def __call__(self, trial: optuna.Trial, slot: int) -> Outcome:
+        import designspace as ds
+
+        c = self.config
+        if c.mode == "search":  # through the regime's box, as the proposal was made
+            from designspace.study.proposal import BoxTrial, regime_box
+
+            spec = self.space.suggest(BoxTrial(trial, regime_box(c)), resolution=c.resolution)
+        else:
+            spec = self.space.suggest(trial, resolution=c.resolution)
+        cx = ds.complexity(spec, c.resolution)
+        attrs: dict[str, Any] = {
+            "spec": spec.to_json(),
+            "sampled": dict(trial.params),
+            "space": c.space,
+            "resolution": c.resolution,
+            **cx,
+        }
+        for key in ("spec", "flops", "params", "acts"):  # visible while it trains
+            trial.set_user_attr(key, attrs[key])
+        why = in_regime(c, cx)
+        if why:  # the population and the proposals come from the regime: a bug if it happens
+            return Outcome("FAIL", reason=why, attrs=attrs)
+        seed = c.seed + slot
+        attrs["seed"] = seed
+        attrs["train_config"] = self.recipe.to_dict()
+        try:
+            result = self._train(trial, spec, seed)
+        except MemoryError as e:
+            return Outcome("FAIL", reason=f"out of memory: {_line(e)}", attrs=attrs)
+        except Exception as e:  # noqa: BLE001 - any error is this trial's result, the study goes on
+            if _is_oom(e):
+                _free_cuda()
+                return Outcome("FAIL", reason=f"out of memory: {_line(e)}", attrs=attrs)
+            return Outcome("FAIL", reason=f"error: {type(e).__name__}: {_line(e)}", attrs=attrs)
+        r = result.to_dict()
+        attrs.update({k: r[k] for k in RESULT_KEYS if k in r})
+        for key in ("flops", "params"):  # of the model as trained (the data set's classes)
+            if r.get(key) is not None:
+                attrs[key] = r[key]
+        if result.status == "ok":
+            return Outcome("COMPLETE", value=float(result.test_error), attrs=attrs)
+        reason = f"{result.status}: {result.reason}" if result.reason else str(result.status)
+        return Outcome("FAIL", reason=reason, attrs=attrs)
+
+    def _train(self, trial: optuna.Trial, spec: Any, seed: int) -> Any:
+        from designspace.train import train
+
+        return train(
+            spec,
+            self.data,
+            self.budget,
+            seed,
+            config=self.recipe,
+            device=self.device,
+            threads=self.threads,
+            progress=False,
+            on_epoch=lambda epoch, info: _report(trial, epoch, info),
+        )
+
+
+def _report(trial: optuna.Trial, epoch: int, info: dict) -> None:
+    """Per-epoch test error as an Optuna intermediate value (with ``train.eval_each_epoch``)."""
+    error = info.get("test_error")
+    if isinstance(error, (int, float)) and math.isfinite(error):
+        trial.report(float(error), epoch)
+
+
+def _line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:300] if text else type(e).__name__
+
+
+def _is_oom(e: BaseException) -> bool:
+    try:
+        import torch
+
+        if isinstance(e, torch.cuda.OutOfMemoryError):
+            return True
+    except (ImportError, AttributeError):
+        pass
+    return isinstance(e, RuntimeError) and "out of memory" in str(e).lower()
+
+
+def _free_cuda() -> None:
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except Exception:  # noqa: BLE001
+        pass

@@ -1,0 +1,70 @@
+"""A population study's models: which parameters each budget slot trains.
+
+``uniform`` takes ``space.sample(n, seed, ...)`` -- the very models ``designspace sample`` prints
+with that seed. ``qmc`` draws a scrambled Sobol sequence through Optuna's ``QMCSampler`` (the
+space's own define-by-run ``suggest``), keeping the points that fall in the complexity regime.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from designspace.study.config import StudyConfig
+
+__all__ = ["population_params"]
+
+#: QMC gives up on a regime that keeps under 1% of its first 1000 points
+_QMC_PROBE, _QMC_MIN_RATE = 1000, 0.01
+
+
+def population_params(config: StudyConfig, n: int) -> list[dict[str, Any]]:
+    """The sampled parameters of the study's ``n`` models, in slot order."""
+    from designspace import spaces
+
+    space = spaces.get(config.space)
+    if config.sampler == "qmc":
+        return _qmc(space, config, n)
+    records = space.sample(n, seed=config.seed, resolution=config.resolution, flops=config.flops, params=config.params)
+    names = space.param_names(config.resolution)
+    return [{name: _plain(rec[name]) for name in names} for rec in records]
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python scalars (Optuna stores JSON)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _qmc(space: Any, config: StudyConfig, n: int) -> list[dict[str, Any]]:
+    """Scrambled Sobol points of the space's parameters (inside the regime's box), kept if in the regime.
+
+    Rejection from a low-discrepancy sequence has no narrowing to help it: a regime that keeps
+    under 1% of the box's points is refused with a pointer to the ``uniform`` sampler.
+    """
+    import warnings
+
+    import optuna
+
+    import designspace as ds
+    from designspace.study.objective import in_regime
+    from designspace.study.proposal import BoxTrial, regime_box
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    study = optuna.create_study(sampler=optuna.samplers.QMCSampler(seed=config.seed, scramble=True))
+    box = regime_box(config)
+    out: list[dict[str, Any]] = []
+    draws = 0
+    while len(out) < n:
+        draws += 1
+        trial = study.ask()
+        spec = space.suggest(BoxTrial(trial, box), resolution=config.resolution)
+        ok = not in_regime(config, ds.complexity(spec, config.resolution))
+        study.tell(trial, 0.0 if ok else None, state=None if ok else optuna.trial.TrialState.FAIL)
+        if ok:
+            out.append({k: _plain(v) for k, v in trial.params.items()})
+        elif draws >= _QMC_PROBE and len(out) < _QMC_MIN_RATE * draws:
+            raise ValueError(
+                f"study.sampler='qmc': only {len(out)} of {draws} Sobol points of {config.space} fall in the "
+                "regime (space.flops/space.params); use sampler = 'uniform' (it samples the regime exactly)"
+            )
+    return out

@@ -1,0 +1,140 @@
+"""Search mode: which model a trial trains -- the sampler's proposal, inside the complexity regime.
+
+A small regime holds a tiny part of a design space (AnyNetX-A at 32 px, 1-3 MF: ~1e-7 of it), so
+letting TPE/CMA-ES suggest freely and rejecting what falls outside would almost never accept.
+Instead, for every search trial:
+
+* the parameters are suggested inside the *box* of the regime: each parameter's range (or
+  choices) is cut to the values the space's exact narrowing keeps (``space.narrow``: values that
+  provably cannot meet the regime are gone), the same box for every trial of the study;
+* while the study has fewer than ``startup_trials`` complete trials (and always for the
+  ``random`` sampler) the model is a uniform draw from the regime (``space.sample``, seeded by
+  slot and attempt: the distribution of rejection sampling from the whole space);
+* then the sampler (multivariate TPE, or CMA-ES) proposes in a scratch in-memory copy of the
+  study (its complete and running trials, so TPE's constant liar sees the other workers' models);
+  proposals outside the regime are told a penalty error there -- never stored -- so the sampler
+  quickly learns where the regime lies, until one fits (typically 10-30 proposals), for at most
+  ``TRIES`` proposals or ``SECONDS``; failing that, a uniform draw from the regime.
+
+The accepted parameters are fixed into the real trial (Optuna's ``fixed_params``) before the
+space's ``suggest`` runs on it through the same box, so the storage holds exactly one trial per
+model, with the box's distributions, and later proposals learn from it. The trial's user
+attribute ``proposal`` says which way its model was chosen.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import TYPE_CHECKING, Any
+
+from designspace.study.config import StudyConfig
+
+if TYPE_CHECKING:
+    from optuna.trial import FrozenTrial
+
+__all__ = ["BoxTrial", "propose", "regime_box", "startup_trials", "uniform_draw"]
+
+#: scratch proposals per trial (and seconds) before falling back to a uniform draw from the regime
+TRIES = 300
+SECONDS = 10.0
+#: what a scratch proposal outside the regime is told: worse than any error (%), so the sampler
+#: learns within a few dozen proposals where the regime lies, near the study's best models
+PENALTY = 101.0
+
+
+def startup_trials(config: StudyConfig) -> int:
+    """Complete trials before the sampler takes over (TPE's 10, fewer for small budgets)."""
+    return min(10, max(2, config.trials // 3))
+
+
+@functools.cache
+def _box(space_name: str, resolution: int, flops: Any, params: Any) -> dict[str, frozenset]:
+    import numpy as np
+
+    from designspace import spaces
+    from designspace.spaces.regime import Regime
+
+    regime = Regime.make(flops, params)
+    if not regime:
+        return {}
+    allowed: dict[str, set] = {}
+    for names, table in spaces.get(space_name).narrow(resolution, regime).restrict.items():
+        names = (names,) if isinstance(names, str) else tuple(names)
+        table = np.asarray(table)
+        table = table[:, None] if table.ndim == 1 else table
+        for j, name in enumerate(names):
+            allowed.setdefault(name, set()).update(_plain(v) for v in table[:, j])
+    return {k: frozenset(v) for k, v in allowed.items()}
+
+
+def regime_box(config: StudyConfig) -> dict[str, frozenset]:
+    """Parameter name -> the values the regime allows (empty without a regime)."""
+    return _box(config.space, config.resolution, config.flops, config.params)
+
+
+class BoxTrial:
+    """A trial whose ``suggest_*`` ranges and choices are cut to a box (see the module doc)."""
+
+    def __init__(self, trial: Any, box: dict[str, frozenset]) -> None:
+        self.trial, self.box = trial, box
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
+        if name in self.box:
+            low, high = max(low, min(self.box[name])), min(high, max(self.box[name]))
+        return self.trial.suggest_int(name, low, high, step=step, log=log)
+
+    def suggest_categorical(self, name: str, choices: Any) -> Any:
+        if name in self.box:
+            choices = [c for c in choices if c in self.box[name]]
+        return self.trial.suggest_categorical(name, choices)
+
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
+    ) -> float:
+        return self.trial.suggest_float(name, low, high, step=step, log=log)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.trial.params
+
+
+def uniform_draw(space: Any, config: StudyConfig, seed: int) -> dict[str, Any]:
+    """One model drawn uniformly from the space (within the regime), as sampled parameters."""
+    record = space.sample(1, seed=seed, resolution=config.resolution, flops=config.flops, params=config.params)[0]
+    return {name: _plain(record[name]) for name in space.param_names(config.resolution)}
+
+
+def propose(
+    config: StudyConfig, space: Any, trials: list[FrozenTrial], seed: int, sampler: Any
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """(parameters, sampler system attributes to keep, how they were chosen) for one search trial."""
+    import optuna
+    from optuna.trial import TrialState
+
+    import designspace as ds
+    from designspace.study.objective import in_regime
+
+    complete = [t for t in trials if t.state == TrialState.COMPLETE and t.params]
+    if config.sampler == "random" or len(complete) < startup_trials(config):
+        return uniform_draw(space, config, seed), {}, "uniform"
+    box = regime_box(config)
+    scratch = optuna.create_study(sampler=sampler)
+    scratch.add_trials([t for t in trials if t.params and t.state in (TrialState.COMPLETE, TrialState.RUNNING)])
+    deadline = time.monotonic() + SECONDS
+    for _ in range(TRIES):
+        trial = scratch.ask()
+        spec = space.suggest(BoxTrial(trial, box), resolution=config.resolution)
+        if not in_regime(config, ds.complexity(spec, config.resolution)):
+            params = {k: _plain(v) for k, v in trial.params.items()}
+            frozen = next(t for t in scratch.get_trials(deepcopy=False) if t.number == trial.number)
+            kept = {k: v for k, v in frozen.system_attrs.items() if k != "fixed_params"}
+            return params, kept, config.sampler
+        scratch.tell(trial, PENALTY)
+        if time.monotonic() > deadline:
+            break
+    return uniform_draw(space, config, seed), {}, f"uniform ({config.sampler} proposed nothing in the regime)"
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value

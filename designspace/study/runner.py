@@ -1,0 +1,294 @@
+"""``study run``: N worker processes on this machine, a progress bar of the whole study, resumable.
+
+The parent creates (or joins) the study, starts the workers (spawned processes running
+:func:`designspace.study.worker.run_worker`), and polls the storage for the bar: trials with a
+result / budget, done, failed, running, best error, ETA. Ctrl-C (or SIGTERM) reaches every
+worker, each marks its running trial FAIL (``interrupted``) and re-queues it; the parent waits for
+them and says how to resume. Running the command again continues the study to its budget.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from designspace.study.config import StudyConfig
+from designspace.study.join import StudyHandle
+from designspace.study.storage import StorageURL
+
+__all__ = ["RunPlan", "plan_run", "run_study", "worker_process"]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """How this machine runs the study: ``workers`` processes on ``device`` with ``threads`` each."""
+
+    workers: int
+    device: str  # cpu | cuda
+    threads: int | None  # torch intra-op threads per worker (CPU), None = leave
+    gpus: tuple[int, ...] = ()  # one per worker on CUDA
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS
+        return os.cpu_count() or 1
+
+
+def plan_run(device: str, workers: int | None, threads: int | None, remaining: int) -> RunPlan:
+    """Default: one worker per core with one thread each on CPU, one per GPU on CUDA."""
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"--device {device!r}: must be cpu, cuda or auto")
+    if workers is not None and workers < 1:
+        raise ValueError(f"--workers {workers}: must be at least 1")
+    if threads is not None and threads < 1:
+        raise ValueError(f"--threads {threads}: must be at least 1")
+    if device in ("auto", "cuda"):
+        import torch
+
+        gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if device == "cuda" and gpus == 0:
+            raise ValueError("--device cuda: no CUDA GPU is visible")
+        if gpus:
+            n = max(1, min(workers or gpus, remaining))
+            return RunPlan(n, "cuda", threads, tuple(i % gpus for i in range(n)))
+    cores = cpu_count()
+    n = max(1, min(workers or cores, remaining))
+    return RunPlan(n, "cpu", threads or max(1, cores // n))
+
+
+@contextmanager
+def _env(**values: str) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Start workers with SIGINT ignored (until their own handler is installed after imports)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def worker_process(config: StudyConfig, url: str, device: str, threads: int | None, events: Any) -> None:
+    """Entry point of one spawned worker: run trials; report errors and events to the parent."""
+    from designspace.errors import UsageError
+    from designspace.study.worker import run_worker, stop_on_signals
+
+    stop_on_signals()
+    _die_with_parent()
+    try:
+        run_worker(
+            config,
+            url,
+            device=device,
+            threads=threads,
+            on_event=lambda msg: events.put(("event", os.getpid(), msg)),
+        )
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except (ValueError, UsageError, FileNotFoundError) as e:
+        text = str(e).strip().splitlines()
+        events.put(("usage", os.getpid(), text[0] if text else type(e).__name__))
+        sys.exit(2)
+    except Exception as e:  # noqa: BLE001 - reported to the parent as one line
+        text = str(e).strip().splitlines()
+        events.put(("error", os.getpid(), f"{type(e).__name__}: {text[0] if text else ''}"))
+        sys.exit(1)
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this worker when the parent ``study run`` dies (even by SIGKILL), so that
+    it marks its trial interrupted instead of running on unseen."""
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the worker finishes the study on its own
+        return
+    if os.getppid() != parent:  # the parent died before prctl
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+class _Bar:
+    """The study's progress bar, fed from the storage."""
+
+    def __init__(self, handle: StudyHandle, enabled: bool) -> None:
+        from tqdm import tqdm
+
+        ledger = handle.ledger()
+        self.handle = handle
+        self.tty = sys.stderr.isatty()
+        self.last_refresh = 0.0
+        self.start_settled = len(ledger.settled)
+        self.bar = tqdm(
+            total=ledger.budget,
+            initial=self.start_settled,
+            desc=handle.name,
+            unit="trial",
+            file=sys.stderr,
+            disable=not enabled,
+            dynamic_ncols=True,
+            smoothing=0,
+            bar_format="{desc}: {n_fmt}/{total_fmt} |{bar}| [{elapsed}<{remaining}{postfix}]",
+        )
+
+    def update(self) -> Any:
+        from optuna.trial import TrialState
+
+        ledger = self.handle.ledger()
+        settled = list(ledger.settled.values())
+        errors = [t.value for t in settled if t.state == TrialState.COMPLETE]
+        failed = sum(1 for t in settled if t.state == TrialState.FAIL)
+        best = f"{min(errors):.2f}%" if errors else "-"
+        postfix = f"done {len(errors)} failed {failed} running {len(ledger.running())} best {best}"
+        changed = (self.bar.n, self.bar.total) != (len(settled), ledger.budget)
+        self.bar.total = ledger.budget
+        self.bar.n = len(settled)
+        self.bar.set_postfix_str(postfix, refresh=False)
+        # On a terminal: every poll. In a log file: when a trial ends, else once a minute.
+        if self.tty or changed or time.monotonic() - self.last_refresh > 60:
+            self.bar.refresh()
+            self.last_refresh = time.monotonic()
+        return ledger
+
+    def write(self, text: str) -> None:
+        self.bar.write(text, file=sys.stderr)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def run_study(
+    config: StudyConfig,
+    url: str | StorageURL,
+    plan: RunPlan,
+    handle: StudyHandle,
+    *,
+    progress: bool = True,
+    poll: float = 1.0,
+    say: Any = None,
+) -> int:
+    """Run the study's remaining trials with ``plan.workers`` processes; 0 when the budget is met.
+
+    ``handle`` is the study, already created or joined by the caller. Returns 130 after Ctrl-C
+    (the running trials are FAIL and re-queued), 1 when the workers stopped short of the budget.
+    """
+    say = say or (lambda text: print(text, file=sys.stderr))
+    ctx = mp.get_context("spawn")
+    events = ctx.Queue()
+    procs: list[mp.process.BaseProcess] = []
+    bar = _Bar(handle, progress)
+    errors: list[str] = []
+    usage: list[str] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                kind, pid, msg = events.get_nowait()
+            except Exception:  # noqa: BLE001 - queue.Empty (or a closed queue)
+                return
+            if kind == "usage":  # bad input (e.g. data not found): reported once, at the end
+                usage.append(msg)
+            elif kind == "error":
+                errors.append(msg)
+                bar.write(f"worker {pid}: error: {msg}")
+            elif "COMPLETE" not in msg:
+                bar.write(f"worker {pid}: {msg}")
+
+    try:
+        for i in range(plan.workers):
+            env = {"CUDA_VISIBLE_DEVICES": str(plan.gpus[i])} if plan.device == "cuda" else {}
+            p = ctx.Process(
+                target=worker_process,
+                args=(config, str(url), plan.device, plan.threads, events),
+                name=f"designspace-worker-{i}",
+            )
+            with _env(**env), _sigint_ignored():  # inherited: no traceback from a worker still importing
+                p.start()
+            procs.append(p)
+        while any(p.is_alive() for p in procs):
+            time.sleep(poll)
+            drain()
+            bar.update()
+        drain()
+        ledger = bar.update()
+    except KeyboardInterrupt:
+        bar.write("stopping: the workers mark their running trials FAIL (interrupted) and re-queue them ...")
+        _stop(procs)
+        drain()
+        bar.update()
+        bar.close()
+        say(f"interrupted; resume with: {resume_command(config, url)}")
+        return 130
+    bar.close()
+    if usage and not ledger.done and all(p.exitcode == 2 for p in procs):
+        raise ValueError(usage[0])  # every worker refused the same input: one line, exit 2
+    if not ledger.done:
+        why = (errors + usage)[0] if errors or usage else "the workers stopped before the budget was met"
+        say(f"study {config.name}: {len(ledger.settled)}/{ledger.budget} trials with a result: {why}")
+        say(f"resume with: {resume_command(config, url)}")
+        return 1
+    return 0
+
+
+def _stop(procs: list[Any], timeout: float = 60.0) -> None:
+    """Pass the stop on to the workers as SIGTERM (a worker already stopping ignores it; one still
+    importing, which has no trial yet, just ends) and wait for them."""
+    import signal
+
+    for p in procs:
+        if p.is_alive() and p.pid is not None:
+            try:
+                os.kill(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + timeout
+    for p in procs:
+        try:
+            p.join(max(0.1, deadline - time.monotonic()))
+        except KeyboardInterrupt:
+            break
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+            p.join(5)
+
+
+def resume_command(config: StudyConfig, url: str | StorageURL) -> str:
+    source = config.source or "CONFIG.toml"
+    return f"designspace study run {source} --storage {_display(url)}"
+
+
+def _display(url: str | StorageURL) -> str:
+    from designspace.study.storage import parse_url
+
+    parsed = url if isinstance(url, StorageURL) else parse_url(str(url))
+    return parsed.display

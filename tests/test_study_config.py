@@ -1,0 +1,108 @@
+"""Study TOML files: defaults, round trips, and one-line errors naming the key (exit 2)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from designspace.cli import main
+from designspace.study.config import StudyConfig, load_config
+from designspace.study.storage import default_url, parse_url
+
+GOOD = """
+[study]
+name = "t"
+trials = 4
+seed = 3
+
+[space]
+name = "anynetx_a"
+flops = "1M:8M"
+
+[data]
+name = "synthetic:train=64,test=32"
+
+[budget]
+epochs = 1
+
+[train]
+lr = 0.1
+batch_size = 32
+"""
+
+
+def write(tmp_path, text: str, name: str = "t.toml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_defaults_and_round_trip(tmp_path):
+    config = load_config(write(tmp_path, GOOD))
+    assert (config.name, config.mode, config.sampler, config.trials, config.seed) == (
+        "t",
+        "population",
+        "uniform",
+        4,
+        3,
+    )
+    assert config.flops == (1e6, 8e6) and config.params is None
+    assert config.train_overrides == {"lr": 0.1, "batch_size": 32}
+    again = StudyConfig.from_dict(config.to_dict())
+    assert again == config and hash(again) == hash(config)
+    assert load_config(write(tmp_path, GOOD), trials=9).trials == 9
+
+
+def test_name_defaults_to_the_file_stem_and_search_defaults_to_tpe(tmp_path):
+    text = GOOD.replace('name = "t"\n', "").replace("seed = 3", 'mode = "search"')
+    config = load_config(write(tmp_path, text, "my-study.toml"))
+    assert config.name == "my-study" and config.sampler == "tpe"
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        (("trials = 4", "trails = 4"), "study.trails"),
+        (("[budget]", "[budgets]"), "budgets"),
+        (("lr = 0.1", "lrr = 0.1"), "train.lrr"),
+        (("trials = 4", "trials = 0"), "study.trials"),
+        (("trials = 4", 'trials = "many"'), "study.trials"),
+        (("seed = 3", 'mode = "grid"'), "study.mode"),
+        (("seed = 3", 'sampler = "tpe"'), "study.sampler"),
+        (('flops = "1M:8M"', 'flops = "8M:1M"'), "flops"),
+        (('flops = "1M:8M"', "flops = [1, 2, 3]"), "space.flops"),
+        (("epochs = 1", "epochs = -1"), "budget.epochs"),
+        (("epochs = 1", "epochs = 1\nseconds = 3"), "budget"),
+        (("lr = 0.1", "lr = -0.1"), "train.lr"),
+        (('name = "anynetx_a"', 'name = "anynetx_zz"'), "space.name"),
+        (('name = "synthetic:train=64,test=32"', 'name = "cifar11"'), "data.name"),
+        (("seed = 3", "heartbeat_interval = 90"), "study.grace_period"),
+    ],
+)
+def test_bad_config_is_one_line_naming_the_key_and_exit_2(tmp_path, capsys, edit, key):
+    path = write(tmp_path, GOOD.replace(*edit))
+    code = main(["study", "run", str(path), "--storage", f"sqlite:///{tmp_path / 's.db'}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and key in err[0], err
+    assert not (tmp_path / "s.db").exists()  # checked before anything is created
+
+
+def test_invalid_toml_and_missing_file(tmp_path, capsys):
+    assert main(["study", "run", str(write(tmp_path, "[study\n"))]) == 2
+    assert "invalid TOML" in capsys.readouterr().err
+    assert main(["study", "run", str(tmp_path / "nope.toml")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_storage_urls():
+    assert parse_url("journal:/shared/s.log").path == "/shared/s.log"
+    assert parse_url("journal:///shared/s.log").path == "/shared/s.log"
+    assert parse_url("sqlite:///results/a.db").kind == "sqlite"
+    pg = parse_url("postgres://u:secret@h/db")
+    assert pg.kind == "rdb" and pg.url.startswith("postgresql://") and "secret" not in pg.display
+    assert default_url("q") == "sqlite:///results/q.db"
+    for bad in ("", "redis://x", "results/a.db", "sqlite:///:memory:", "journal:"):
+        with pytest.raises(ValueError):
+            parse_url(bad)

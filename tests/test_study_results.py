@@ -1,0 +1,140 @@
+"""What a study stores and reports: failures with reasons, status, export, search mode, resuming rules."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from optuna.trial import FixedTrial
+
+import designspace as ds
+from designspace import spaces
+from designspace.cli import main
+from designspace.study.config import StudyConfig
+from designspace.study.export import COLUMNS, trials_frame
+from designspace.study.join import open_existing
+from designspace.study.population import population_params
+
+CONFIG = """
+[study]
+name = "{name}"
+trials = {trials}
+mode = "{mode}"
+heartbeat_interval = 1
+grace_period = 3
+
+[space]
+name = "anynetx_a"
+flops = "1M:3M"
+
+[data]
+name = "synthetic:train=256,test=128"
+
+[budget]
+epochs = 1
+
+[train]
+batch_size = 64
+lr = {lr}
+"""
+
+
+def config_file(tmp_path, name: str, *, trials: int = 3, mode: str = "population", lr: float = 0.4):
+    path = tmp_path / f"{name}.toml"
+    path.write_text(CONFIG.format(name=name, trials=trials, mode=mode, lr=lr))
+    return path
+
+
+def worker(config, url: str) -> int:
+    return main(["study", "worker", str(config), "--storage", url, "--threads", "1", "--quiet"])
+
+
+@pytest.mark.slow
+def test_diverging_trials_fail_with_a_reason_and_the_study_goes_on(tmp_path, capsys):
+    config = config_file(tmp_path, "diverge", lr=1e6)  # forces the loss to overflow
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    args = ["--storage", url, "--workers", "1", "--threads", "1", "--results", str(tmp_path), "--no-progress"]
+    assert main(["study", "run", str(config), *args]) == 0
+    trials = open_existing(url, "diverge").trials()
+    assert len(trials) == 3 and all(t.state.name == "FAIL" for t in trials)
+    assert all(t.user_attrs["reason"].startswith("diverged") for t in trials)
+    assert all("spec" in t.user_attrs and "flops" in t.user_attrs for t in trials)
+    capsys.readouterr()
+    assert main(["study", "status", "diverge", "--storage", url]) == 0
+    out = capsys.readouterr().out
+    assert "3 with a result (done)" in out and "FAIL 3" in out and "diverged 3" in out
+    assert main(["study", "status", "diverge", "--storage", url, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["failed_results"] == 3 and summary["states"] == {"FAIL": 3}
+    frame = trials_frame(url, ["diverge"])
+    assert frame["reason"].str.startswith("diverged").all() and frame["test_error"].isna().all()
+
+
+@pytest.mark.slow
+def test_export_status_and_resume_rules(tmp_path, capsys):
+    config = config_file(tmp_path, "pop", trials=2)
+    url = f"journal:{tmp_path / 'study.log'}"
+    assert worker(config, url) == 0
+    frame = trials_frame(url, ["pop"])
+    names = ["d1", "d2", "d3", "d4", "w1", "w2", "w3", "w4", "b1", "b2", "b3", "b4", "g1", "g2", "g3", "g4"]
+    assert list(frame.columns) == [*COLUMNS, *names]
+    assert frame["trial"].tolist() == [0, 1] and (frame["state"] == "COMPLETE").all()
+    assert frame["test_error"].between(0, 100).all() and frame["flops"].between(1e6, 3e6).all()
+    assert frame[["train_loss", "seconds", "images_per_second", "params", "acts"]].notna().all().all()
+    assert (frame["space"] == "anynetx_a").all() and (frame["reason"] == "").all()
+    # the budget can grow: the new slot continues the same seeded population
+    config3 = config_file(tmp_path, "pop", trials=3)
+    assert worker(config3, url) == 0
+    assert [t.state.name for t in open_existing(url, "pop").trials()] == ["COMPLETE"] * 3
+    # CSV export; Parquet without pyarrow is one line naming it
+    capsys.readouterr()
+    out = tmp_path / "pop.csv"
+    assert main(["study", "export", "pop", "--storage", url, "--out", str(out)]) == 0
+    assert out.read_text().splitlines()[0].startswith(",".join(COLUMNS))
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        capsys.readouterr()
+        assert main(["study", "export", "pop", "--storage", url, "--out", str(tmp_path / "x.parquet")]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "pyarrow" in err[0]
+    # unknown study: ValueError for the analysis, exit 2 for the command
+    with pytest.raises(ValueError, match="no study 'nope'"):
+        trials_frame(url, ["nope"])
+    assert main(["study", "export", "nope", "--storage", url, "--out", str(out)]) == 2
+    # another config under the same study name: refused, naming the key that differs
+    changed = config_file(tmp_path, "pop", trials=3, lr=0.1)
+    capsys.readouterr()
+    assert worker(changed, url) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "train.lr" in err[0] and "already exists" in err[0]
+    # status lists the storage's studies
+    assert main(["study", "status", "--storage", url]) == 0
+    assert "pop" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_search_mode_proposes_inside_the_regime(tmp_path):
+    config = config_file(tmp_path, "search", trials=5, mode="search")
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    assert worker(config, url) == 0
+    trials = open_existing(url, "search").trials()
+    assert [t.state.name for t in trials] == ["COMPLETE"] * 5
+    assert all(1e6 <= t.user_attrs["flops"] <= 3e6 for t in trials)
+    proposals = [t.user_attrs["proposal"] for t in trials]
+    assert proposals[:2] == ["uniform", "uniform"]  # the start-up trials
+    assert "tpe" in proposals[2:]  # then TPE, inside the regime
+    assert len({t.user_attrs["spec"] for t in trials}) == 5
+
+
+def test_qmc_population_in_the_regime_or_a_pointer_to_uniform():
+    def config(space: str, flops: str) -> StudyConfig:
+        study, budget = {"name": "q", "trials": 4, "sampler": "qmc"}, {"epochs": 1}
+        return StudyConfig.from_dict({"study": study, "space": {"name": space, "flops": flops}, "budget": budget})
+
+    qmc = population_params(config("regnetx", "20M:40M"), 4)
+    assert len({tuple(sorted(p.items())) for p in qmc}) == 4
+    for p in qmc:
+        assert 20e6 <= ds.complexity(spaces.get("regnetx").suggest(FixedTrial(p), 32), 32)["flops"] <= 40e6
+    with pytest.raises(ValueError, match="sampler = 'uniform'"):
+        population_params(config("anynetx_a", "1M:3M"), 4)

@@ -1,0 +1,213 @@
+"""Many workers on one storage: exact budgets, SIGKILL recovery, Ctrl-C, the sampled population.
+
+Workers are real ``designspace study worker`` / ``study run`` processes training tiny models
+on synthetic data (about a second per trial). PostgreSQL runs where ``DESIGNSPACE_TEST_POSTGRES``
+names a server (``.ci/run`` starts one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from designspace.cli import main
+from designspace.study.join import open_existing
+
+CLI = "from designspace.cli import entry; entry()"
+ATTRS = {
+    "spec", "sampled", "flops", "params", "acts", "test_error", "train_loss", "seconds", "images_per_second",
+    "device", "precision", "version", "commit", "worker", "slot", "seed", "space",
+}  # fmt: skip
+
+CONFIG = """
+[study]
+name = "{name}"
+trials = {trials}
+seed = 7
+heartbeat_interval = 1
+grace_period = 3
+
+[space]
+name = "anynetx_a"
+flops = "1M:3M"
+
+[data]
+name = "synthetic:train={images},test=128"
+
+[budget]
+epochs = 1
+
+[train]
+batch_size = 64
+"""
+
+
+def config_file(tmp_path, name: str, trials: int = 4, images: int = 256):
+    path = tmp_path / f"{name}.toml"
+    path.write_text(CONFIG.format(name=name, trials=trials, images=images))
+    return path
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "DESIGNSPACE_NO_DOWNLOAD": "1", "OMP_NUM_THREADS": "1"}
+
+
+def start(*args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", CLI, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(),
+        **kwargs,
+    )
+
+
+def worker(config, url: str, tmp_path) -> subprocess.Popen:
+    return start("study", "worker", str(config), "--storage", url, "--threads", "1", "--results", str(tmp_path))
+
+
+def finish(proc: subprocess.Popen, timeout: float = 180) -> tuple[int, str]:
+    _, err = proc.communicate(timeout=timeout)
+    return proc.returncode, err
+
+
+def sampled_specs(name: str, n: int, capsys) -> list[dict]:
+    """What ``designspace sample`` prints for the study's space, seed and regime."""
+    capsys.readouterr()
+    assert main(["sample", "anynetx_a", "--n", str(n), "--seed", "7", "--flops", "1M:3M", "--json"]) == 0
+    return [json.loads(line)["spec"] for line in capsys.readouterr().out.splitlines()]
+
+
+def check_population(url: str, name: str, trials: int, capsys) -> list:
+    """Exactly ``trials`` COMPLETE trials, one per slot, training the ``designspace sample`` models."""
+    handle = open_existing(url, name)
+    all_trials = handle.trials()
+    assert len({t.number for t in all_trials}) == len(all_trials)
+    complete = [t for t in all_trials if t.state.name == "COMPLETE"]
+    assert len(complete) == trials
+    assert sorted(t.user_attrs["slot"] for t in complete) == list(range(trials))
+    for t in complete:
+        assert ATTRS <= set(t.user_attrs), ATTRS - set(t.user_attrs)
+        assert t.user_attrs["test_error"] == t.value
+        json.dumps(t.user_attrs)  # optuna-dashboard shows them as JSON
+    by_slot = {t.user_attrs["slot"]: json.loads(t.user_attrs["spec"]) for t in complete}
+    assert [by_slot[k] for k in range(trials)] == sampled_specs(name, trials, capsys)
+    return all_trials
+
+
+def postgres_url() -> str:
+    url = os.environ.get("DESIGNSPACE_TEST_POSTGRES")
+    if not url:
+        pytest.skip("DESIGNSPACE_TEST_POSTGRES is not set (CI sets it; .ci/run starts a local PostgreSQL server)")
+    return url
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["sqlite", "journal", "postgres"])
+def test_two_workers_finish_exactly_the_budget(tmp_path, capsys, kind):
+    name = f"two-{kind}-{uuid.uuid4().hex[:8]}"
+    url = {
+        "sqlite": lambda: f"sqlite:///{tmp_path / 'study.db'}",
+        "journal": lambda: f"journal:{tmp_path / 'study.log'}",
+        "postgres": postgres_url,
+    }[kind]()
+    config = config_file(tmp_path, name)
+    procs = [worker(config, url, tmp_path) for _ in range(2)]  # both race to create the study
+    for p in procs:
+        code, err = finish(p)
+        assert code == 0, err
+    try:
+        all_trials = check_population(url, name, 4, capsys)
+        assert len(all_trials) == 4  # nothing enqueued twice by the creation race, nothing retried
+    finally:
+        if kind == "postgres":
+            import optuna
+
+            optuna.delete_study(study_name=name, storage=open_existing(url, name).storage)
+
+
+def wait_for(predicate, timeout: float = 120, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Watch:
+    """Polls a study's trials through one open storage (opening one per poll is slow)."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.url, self.name, self.handle = url, name, None
+
+    def just_started(self, worker_name: str | None = None) -> list:
+        """Trials RUNNING for less than 0.5 s: they still run when a signal is sent right away."""
+        if self.handle is None:
+            try:
+                self.handle = open_existing(self.url, self.name)
+            except (ValueError, FileNotFoundError):
+                return []
+        return [
+            t
+            for t in self.handle.trials()
+            if t.state.name == "RUNNING"
+            and (worker_name is None or t.user_attrs.get("worker") == worker_name)
+            and time.time() - t.datetime_start.timestamp() < 0.5
+        ]
+
+
+@pytest.mark.slow
+def test_sigkill_mid_trial_then_resume(tmp_path, capsys):
+    name = "killed"
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    config = config_file(tmp_path, name, trials=3, images=512)
+    victim = worker(config, url, tmp_path)
+    me, watch = f"{socket.gethostname()}:{victim.pid}", Watch(url, name)
+    killed = wait_for(lambda: watch.just_started(me), what="a trial of the worker")[0]
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(30)
+    # Resume (a worker in this process): it finds the trial silent past the grace period, marks it
+    # lost and re-runs its slot with the same parameters.
+    assert main(["study", "worker", str(config), "--storage", url, "--threads", "1", "--quiet"]) == 0
+    all_trials = check_population(url, name, 3, capsys)
+    lost = next(t for t in all_trials if t.number == killed.number)
+    assert lost.state.name == "FAIL" and lost.system_attrs["designspace:outcome"] == "lost"
+    assert len(all_trials) == 4  # the 3 results and the killed trial: no duplicates
+    db = sqlite3.connect(tmp_path / "study.db")
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    db.close()
+
+
+@pytest.mark.slow
+def test_ctrl_c_marks_running_trials_failed_and_says_how_to_resume(tmp_path, capsys):
+    name = "stopped"
+    url = f"journal:{tmp_path / 'study.log'}"
+    config = config_file(tmp_path, name, trials=3, images=512)
+    run = start("study", "run", str(config), "--storage", url, "--workers", "2", "--threads", "1",
+                "--results", str(tmp_path), "--no-progress", start_new_session=True)  # fmt: skip
+    watch = Watch(url, name)
+    wait_for(watch.just_started, what="a running trial")
+    os.killpg(run.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
+    code, err = finish(run, timeout=90)
+    assert code == 130, err
+    assert "resume with: designspace study run" in err
+    trials = open_existing(url, name).trials()
+    assert not [t for t in trials if t.state.name == "RUNNING"]
+    interrupted = [t for t in trials if t.system_attrs.get("designspace:outcome") == "interrupted"]
+    assert interrupted and all(t.state.name == "FAIL" for t in interrupted)
+    assert all(t.user_attrs["reason"].startswith("interrupted") for t in interrupted)
+    assert main(["study", "worker", str(config), "--storage", url, "--threads", "1", "--quiet"]) == 0
+    all_trials = check_population(url, name, 3, capsys)
+    assert len(all_trials) == 3 + len(interrupted)
