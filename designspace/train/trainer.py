@@ -1,0 +1,308 @@
+"""``train``: one short training run of a spec on a resident data set, reproducible per seed.
+
+Budgets: ``Budget(epochs=E)`` runs ``ceil(E * steps_per_epoch)`` steps; ``Budget(seconds=S)``
+runs until S seconds of training-loop time have passed (at least one step), and the learning-rate
+schedule follows the elapsed fraction of S, so it always completes its decay exactly at the limit
+(runs with a time budget are therefore not bit-reproducible; epoch budgets are, on the CPU, for a
+given seed and thread count).
+
+Divergence: a non-finite training loss ends the run at once (checked every step on the CPU,
+every ``CUDA_CHECK_EVERY`` steps on a GPU, where a check is a device sync) and the result says
+``status="diverged"`` with the reason; nothing is raised.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from designspace.data.dataset import Dataset
+from designspace.data.loader import EvalBatches, TrainBatches
+from designspace.models.api import SpecLike, resolve
+from designspace.models.network import Network, network_complexity
+from designspace.specs import NetSpec
+from designspace.train.config import Budget, TrainConfig
+from designspace.train.device import (
+    autocast_dtype,
+    select_channels_last,
+    select_device,
+    select_precision,
+    threads_and_rng,
+)
+from designspace.train.evaluate import evaluate
+from designspace.train.optim import make_optimizer, set_lr
+from designspace.train.result import TrainResult
+from designspace.train.schedules import lr_at
+
+CUDA_CHECK_EVERY = 20
+
+EpochHook = Callable[[int, dict], None]
+
+
+def retarget(spec_or_name: SpecLike, data: Dataset) -> NetSpec:
+    """The spec with the data set's class and channel counts."""
+    return resolve(spec_or_name).with_num_classes(data.num_classes).with_in_channels(data.in_channels)
+
+
+def train(
+    spec_or_name: SpecLike,
+    data: Dataset,
+    budget: Budget,
+    seed: int = 0,
+    *,
+    config: TrainConfig = TrainConfig(),  # noqa: B008  (frozen, so a shared default is safe)
+    device: str = "auto",
+    threads: int | None = None,
+    progress: bool = False,
+    on_epoch: EpochHook | None = None,
+) -> TrainResult:
+    """Trains ``spec_or_name`` (a NetSpec, zoo name, dict or spec file) on ``data`` within ``budget``.
+
+    The spec is re-targeted to ``data.num_classes`` classes and ``data.in_channels`` channels.
+    ``threads`` sets torch's intra-op threads for the run (None: leave as is). ``on_epoch(epoch,
+    info)`` is called after every epoch (1-based; the last may be partial) with ``epochs``,
+    ``steps``, ``train_loss``, ``lr``, ``seconds``, ``images_per_second`` (and ``test_error``
+    with ``config.eval_each_epoch``). The caller's RNG state and thread count are left unchanged.
+    """
+    t0 = time.perf_counter()
+    if not isinstance(budget, Budget):
+        raise ValueError(f"budget={budget!r}: must be a Budget(epochs=...) or Budget(seconds=...)")
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"config={config!r}: must be a TrainConfig")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed={seed!r}: must be an integer")
+    spec = retarget(spec_or_name, data)
+    cx = network_complexity(spec, data.resolution)
+    dev = select_device(device)
+    precision = select_precision(config.precision, dev)
+    channels_last = select_channels_last(config.channels_last, dev)
+    with threads_and_rng(threads, seed, dev):
+        run = _Run(spec, data, budget, seed, config, dev, precision, channels_last, progress, on_epoch)
+        outcome = run.loop()
+        test_error = math.nan if outcome.reason else evaluate(run.model, run.test_batches, run.dtype)
+        used_threads = torch.get_num_threads() if dev.type == "cpu" else None
+    return TrainResult(
+        status="diverged" if outcome.reason else "ok",
+        reason=outcome.reason,
+        test_error=test_error,
+        train_loss=math.nan if outcome.reason else outcome.train_loss,
+        epochs=outcome.steps / run.steps_per_epoch,
+        seconds=outcome.seconds,
+        images_per_second=outcome.images / outcome.seconds if outcome.seconds > 0 else 0.0,
+        device=str(dev),
+        precision=precision,
+        flops=cx["flops"],
+        params=cx["params"],
+        channels_last=channels_last,
+        threads=used_threads,
+        steps=outcome.steps,
+        images=outcome.images,
+        seed=seed,
+        total_seconds=time.perf_counter() - t0,
+    )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    steps: int
+    images: int
+    seconds: float
+    train_loss: float
+    reason: str | None
+
+
+class _Run:
+    """The state of one run: model, optimizer, batches, clock."""
+
+    def __init__(
+        self,
+        spec: NetSpec,
+        data: Dataset,
+        budget: Budget,
+        seed: int,
+        config: TrainConfig,
+        dev: torch.device,
+        precision: str,
+        channels_last: bool,
+        progress: bool,
+        on_epoch: EpochHook | None,
+    ) -> None:
+        self.data, self.budget, self.config, self.dev = data, budget, config, dev
+        self.on_epoch, self.progress = on_epoch, progress
+        self.dtype = autocast_dtype(precision)
+        memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.model: nn.Module = Network(spec).to(dev, memory_format=memory_format)
+        self.optimizer = make_optimizer(self.model, config)
+        self.scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
+        self.criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+        flip = data.flip if config.flip == "auto" else config.flip == "on"
+        self.train_batches = TrainBatches(
+            data.train_x,
+            data.train_y,
+            batch_size=config.batch_size,
+            mean=data.mean,
+            std=data.std,
+            generator=torch.Generator().manual_seed(seed),
+            padding=config.crop_padding,
+            flip=flip,
+            channels_last=channels_last,
+            device=dev,
+        )
+        self.test_batches = EvalBatches(
+            data.test_x,
+            data.test_y,
+            batch_size=config.eval_batch_size,
+            mean=data.mean,
+            std=data.std,
+            channels_last=channels_last,
+            device=dev,
+        )
+        self.steps_per_epoch = len(self.train_batches)
+        self.total_steps = math.ceil(budget.epochs * self.steps_per_epoch) if budget.epochs is not None else None
+        self.check_every = 1 if dev.type == "cpu" else CUDA_CHECK_EVERY
+
+    # -- clock -----------------------------------------------------------------------------
+    def _progress(self, elapsed: float, step: int) -> float:
+        if self.total_steps is not None:
+            return step / self.total_steps
+        return elapsed / self.budget.seconds
+
+    def _finished(self, elapsed: float, step: int) -> bool:
+        if self.total_steps is not None:
+            return step >= self.total_steps
+        return step > 0 and elapsed >= self.budget.seconds
+
+    # -- one step --------------------------------------------------------------------------
+    def _step(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(self.dev.type, dtype=self.dtype or torch.bfloat16, enabled=self.dtype is not None):
+            loss = self.criterion(self.model(xb), yb)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            self.optimizer.step()
+        return loss.detach()
+
+    # -- the loop --------------------------------------------------------------------------
+    def loop(self) -> _Outcome:
+        recent: deque[float] = deque(maxlen=max(1, self.steps_per_epoch))  # last epoch's worth of losses
+        this_epoch: list[float] = []
+        pending: list[torch.Tensor] = []
+        step = images = epoch = 0
+        lr = 0.0
+        paused = 0.0  # evaluation time, not counted against the budget
+        bar = _Bar(self.budget, self.total_steps, self.progress)
+        start = time.perf_counter()
+
+        def elapsed() -> float:
+            return time.perf_counter() - start - paused
+
+        def flush() -> str | None:
+            values = torch.stack(pending).float().tolist() if len(pending) > 1 else [float(pending[0])]
+            first_step = step - len(values) + 1
+            pending.clear()
+            for i, v in enumerate(values):
+                if not math.isfinite(v):
+                    return f"training loss became {v} at step {first_step + i} (epoch {epoch}, lr {lr:.4g})"
+                recent.append(v)
+                this_epoch.append(v)
+            return None
+
+        try:
+            while not self._finished(elapsed(), step):
+                epoch += 1
+                epoch_start_step = step
+                this_epoch.clear()
+                for xb, yb in self.train_batches:
+                    t = elapsed()
+                    if self._finished(t, step):
+                        break
+                    lr = lr_at(self.config.schedule, self._progress(t, step), self.config.lr, self.config.warmup)
+                    set_lr(self.optimizer, lr)
+                    pending.append(self._step(xb, yb))
+                    step += 1
+                    images += int(yb.shape[0])
+                    if len(pending) >= self.check_every:
+                        reason = flush()
+                        if reason:
+                            return _Outcome(step, images, elapsed(), math.nan, reason)
+                    bar.update(step, elapsed(), epoch, recent, images)
+                if pending:
+                    reason = flush()
+                    if reason:
+                        return _Outcome(step, images, elapsed(), math.nan, reason)
+                if self.dev.type == "cuda":
+                    torch.cuda.synchronize(self.dev)
+                if step > epoch_start_step and self.on_epoch is not None:
+                    t = elapsed()
+                    info = {
+                        "epoch": epoch,
+                        "epochs": step / self.steps_per_epoch,
+                        "steps": step,
+                        "train_loss": _mean(this_epoch),
+                        "lr": lr,
+                        "seconds": t,
+                        "images_per_second": images / t if t > 0 else 0.0,
+                    }
+                    if self.config.eval_each_epoch:
+                        e0 = time.perf_counter()
+                        info["test_error"] = evaluate(self.model, self.test_batches, self.dtype)
+                        self.model.train()
+                        paused += time.perf_counter() - e0
+                    self.on_epoch(epoch, info)
+                self.model.train()
+        finally:
+            bar.close()
+        return _Outcome(step, images, elapsed(), _mean(list(recent)), None)
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else math.nan
+
+
+class _Bar:
+    """tqdm on stderr: steps for an epoch budget, seconds for a time budget; epoch, loss, img/s."""
+
+    def __init__(self, budget: Budget, total_steps: int | None, enabled: bool) -> None:
+        self.by_time = total_steps is None
+        self.bar = (
+            tqdm(
+                total=float(budget.seconds) if self.by_time else total_steps,
+                unit="s" if self.by_time else "step",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                leave=False,
+                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}{postfix}]" if self.by_time else None,
+            )
+            if enabled
+            else None
+        )
+        self.last = 0.0
+
+    def update(self, step: int, elapsed: float, epoch: int, recent: deque[float], images: int) -> None:
+        if self.bar is None or (elapsed - self.last < 0.5 and step > 1):
+            return
+        self.last = elapsed
+        if self.by_time:
+            self.bar.n = min(elapsed, self.bar.total)
+        else:
+            self.bar.n = step
+        loss = recent[-1] if recent else math.nan
+        self.bar.set_description(f"epoch {epoch}", refresh=False)
+        self.bar.set_postfix_str(f"loss {loss:.3f}, {images / max(elapsed, 1e-9):.0f} img/s", refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
