@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from designspace.study.export import COLUMNS as EXPORT_COLUMNS
+
 __all__ = [
     "COLUMNS",
     "MIN_COMPLETE",
@@ -26,24 +28,9 @@ __all__ = [
     "read_csvs",
 ]
 
-#: the fixed columns of the trial table (anything else is a sampled parameter)
-COLUMNS = (
-    "study",
-    "space",
-    "trial",
-    "state",
-    "test_error",
-    "train_loss",
-    "flops",
-    "params",
-    "acts",
-    "seconds",
-    "images_per_second",
-    "device",
-    "precision",
-    "spec",
-    "reason",
-)
+#: the fixed columns of the trial table (anything else is a sampled parameter): the study
+#: layer's export format, defined once there
+COLUMNS = EXPORT_COLUMNS
 
 #: a population needs this many complete trials to be analysed
 MIN_COMPLETE = 10
