@@ -189,6 +189,17 @@ def test_bad_input_is_one_line_value_error():
         spaces.get("regnetx").sample(2, flops="1:2", max_draws=3000)
 
 
+def test_max_draws_bounds_a_dry_run_not_the_total():
+    # AnyNetX-E at 32 px, 4-8 MF accepts ~1 draw in 24,000: 20 specs need far more than 150,000 draws
+    # in total, yet never 150,000 in a row without one; the run fills and is a prefix of a longer one.
+    res = spaces.get("anynetx_e").sample_result(20, seed=0, resolution=32, flops="4M:8M", max_draws=150_000)
+    assert len(res.records) == 20 and res.draws > 150_000
+    longer = spaces.get("anynetx_e").sample(21, seed=0, resolution=32, flops="4M:8M")
+    assert [r["spec"] for r in longer[:20]] == [r["spec"] for r in res.records]
+    with pytest.raises(ValueError, match=r"regime too narrow: only \d of 6 .* none in the last"):
+        spaces.get("anynetx_e").sample(6, seed=0, resolution=32, flops="4M:8M", max_draws=5_000)
+
+
 def test_sample_result_and_frame():
     space = spaces.get("resnet")
     res = space.sample_result(30, seed=1, resolution=224, flops="300M:600M")

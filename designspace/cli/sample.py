@@ -20,7 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resolution", type=int, default=32, help="input size in px: <= 64 CIFAR variant (default 32)")
     p.add_argument("--flops", metavar="LO:HI", help="flops regime, e.g. 360M:400M (suffixes k, M, G)")
     p.add_argument("--params", metavar="LO:HI", help="parameter-count regime, e.g. 0:2M")
-    p.add_argument("--max-draws", type=int, default=None, help="give up after this many draws")
+    p.add_argument(
+        "--max-draws", type=int, default=None, help="give up after this many draws in a row without an acceptance"
+    )
     p.add_argument("--json", action="store_true", help="JSON lines, one record per spec")
     p.set_defaults(func=run)
 

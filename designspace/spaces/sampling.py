@@ -15,7 +15,9 @@
 
 Same space, seed, resolution, regime and ``n`` give the identical records on any machine;
 a shorter run is a prefix of a longer one. ``draws`` counts the draws up to the ``n``-th
-acceptance. No draw accepted within ``max_draws`` -> ``ValueError`` (an impossible regime).
+acceptance. ``max_draws`` draws in a row without an acceptance -> ``ValueError`` (an impossible
+regime when nothing was accepted, else one too narrow to fill): a rare but possible regime (sorted
+spaces in a small regime accept ~1 draw in 20,000) always finishes.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["sample", "MAX_DRAWS"]
 
-#: default bound on the draws spent on one call
+#: default bound on the draws in a row without an acceptance
 MAX_DRAWS = 2_000_000
 
 
@@ -70,6 +72,7 @@ def sample(
     rng = np.random.Generator(np.random.PCG64(seed))
     records: list[dict[str, Any]] = []
     draws = 0
+    last_accept = 0  # draws up to and including the latest acceptance
 
     bar = None
     if progress is not False and n:
@@ -88,8 +91,8 @@ def sample(
 
     try:
         while len(records) < n:
-            if draws >= max_draws:
-                _give_up(space, resolution, regime, n, len(records), draws)
+            if draws - last_accept >= max_draws:
+                _give_up(space, resolution, regime, n, len(records), draws, last_accept)
             batch = space.batch_size
             raw = space.draw(BatchTrial(rng, batch, narrowing.restrict), resolution)
             cols = space.canonical({k: np.asarray(v) for k, v in raw.items()})
@@ -99,6 +102,8 @@ def sample(
                 idx = np.flatnonzero(ok)[: n - len(records)]
                 for j in idx:
                     record({k: _py(cols[k][j]) for k in names}, {m: cx[m][j] for m in ("flops", "params", "acts")})
+                if len(idx):
+                    last_accept = draws + int(idx[-1]) + 1
                 draws += int(idx[-1]) + 1 if len(records) == n else batch
                 continue
             from designspace.models.network import network_complexity
@@ -108,6 +113,7 @@ def sample(
                 c = network_complexity(space.build(values, resolution), resolution)
                 draws += 1
                 if regime.accepts(c):
+                    last_accept = draws
                     record(values, c)
                     if len(records) == n:
                         break
@@ -117,7 +123,7 @@ def sample(
     return SampleResult(space.name, seed, resolution, regime, records, draws, narrowing)
 
 
-def _give_up(space: DesignSpace, resolution: int, regime: Regime, n: int, got: int, draws: int) -> None:
+def _give_up(space: DesignSpace, resolution: int, regime: Regime, n: int, got: int, draws: int, last: int) -> None:
     where = f"{space.name} at {resolution} px"
     if got == 0:
         raise ValueError(
@@ -125,5 +131,6 @@ def _give_up(space: DesignSpace, resolution: int, regime: Regime, n: int, got: i
         )
     raise ValueError(
         f"regime too narrow: only {got} of {n} specs of {where} had {regime.describe()} in {draws:,} draws"
-        f" (acceptance {format_quantity(100 * got / draws)}%); widen it or raise max_draws"
+        f" (acceptance {format_quantity(100 * got / draws)}%, none in the last {draws - last:,});"
+        " widen it or raise max_draws"
     )
