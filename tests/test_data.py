@@ -32,12 +32,6 @@ def _private_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("DESIGNSPACE_DATA", raising=False)
 
 
-@pytest.fixture(scope="module")
-def cifar_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One cache folder shared by the CIFAR tests (the first load decodes all 60k images once)."""
-    return tmp_path_factory.mktemp("cifar-cache")
-
-
 # -- real data ---------------------------------------------------------------------------------
 @needs_cifar
 def test_cifar10_from_shared_data_subset(monkeypatch: pytest.MonkeyPatch, cifar_cache: Path) -> None:
@@ -125,6 +119,18 @@ def test_imagefolder_grayscale_resize_and_errors(tmp_path: Path) -> None:
         load_dataset(f"imagefolder:{tmp_path / 'missing'}")
     with pytest.raises(ValueError, match="needs a path"):
         load_dataset("imagefolder")
+
+
+def test_native_cache_serves_a_resize_to_its_own_size(tmp_path: Path) -> None:
+    root = tmp_path / "tiny"
+    _write_tree(root, classes=("a", "b"), per_class=3, size=8)
+    native = load_dataset(f"imagefolder:{root}")
+    same = load_dataset(f"imagefolder:{root}", resize=8)  # what a 32-px study asks of CIFAR-10
+    assert same.cached and torch.equal(same.train_x, native.train_x) and torch.equal(same.test_y, native.test_y)
+    assert len(list((tmp_path / "cache").glob("*.pt"))) == 1  # no second copy of the same pixels
+    smaller = load_dataset(f"imagefolder:{root}", resize=4)
+    assert not smaller.cached and smaller.resolution == 4
+    assert len(list((tmp_path / "cache").glob("*.pt"))) == 2
 
 
 def test_cache_key_follows_content(tmp_path: Path) -> None:

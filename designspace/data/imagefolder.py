@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 import torchvision
 
 from designspace.data import cache
@@ -14,17 +15,42 @@ from designspace.data.source import LoadRequest, dataset_from_entry, entry_with_
 
 
 def load_tree(name: str, root: Path, request: LoadRequest, *, flip: bool = True) -> Dataset:
-    """Decodes (or reads from the cache) the image tree at ``root``."""
+    """Decodes (or reads from the cache) the image tree at ``root``.
+
+    A resize request is served by the native-size cache when its images already have that size
+    (CIFAR-10 at 32 px), so the same pixels are not decoded and stored twice.
+    """
     tree = ImageTree.scan(root, name)
-    key = cache.fingerprint(tree.rows, "imagefolder", request.resize, torchvision.__version__)
     label = root.resolve().name or "imagefolder"
+
+    def cache_name(size: int | None) -> str:
+        return cache.cache_name(label, size, cache.fingerprint(tree.rows, "imagefolder", size, torchvision.__version__))
+
+    if request.resize:
+        native = _native_of_size(root, cache_name(None), request.resize)
+        if native is not None:
+            entry, path = native
+            return dataset_from_entry(name, entry, flip=flip, origin=f"{root.resolve()} (cache {path})", cached=True)
     entry, hit, path = cache.cached(
         root,
-        cache.cache_name(label, request.resize, key),
+        cache_name(request.resize),
         lambda: entry_with_stats(decode_tree(tree, request.resize, name, request.progress)),
     )
     origin = f"{root.resolve()}" + (f" (cache {path})" if path else "")
     return dataset_from_entry(name, entry, flip=flip, origin=origin, cached=hit)
+
+
+def _native_of_size(root: Path, name: str, size: int) -> tuple[dict, Path] | None:
+    """The native-size cache entry ``name`` if it exists and its images are ``size`` x ``size``."""
+    path = cache.find(root, name)
+    if path is None:
+        return None
+    try:
+        entry = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # unreadable: the resized cache is built instead
+        return None
+    shapes = [tuple(entry[f"{split}_x"].shape[-2:]) for split in ("train", "test")]
+    return (entry, path) if all(s == (size, size) for s in shapes) else None
 
 
 @dataclass(frozen=True)
