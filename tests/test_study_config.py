@@ -54,6 +54,15 @@ def test_defaults_and_round_trip(tmp_path):
     assert load_config(write(tmp_path, GOOD), trials=9).trials == 9
 
 
+def test_train_seed_defaults_to_the_study_seed():
+    config = StudyConfig(name="t", space="anynetx_a", trials=2, seed=3, epochs=1)
+    assert [config.training_seed(k) for k in range(3)] == [3, 4, 5]
+    assert "train_seed" not in config.to_dict()["study"]
+    other = StudyConfig.from_dict({**config.to_dict(), "study": {**config.to_dict()["study"], "train_seed": 100}})
+    assert other.seed == 3 and [other.training_seed(k) for k in range(2)] == [100, 101]
+    assert other != config and StudyConfig.from_dict(other.to_dict()) == other
+
+
 def test_name_defaults_to_the_file_stem_and_search_defaults_to_tpe(tmp_path):
     text = GOOD.replace('name = "t"\n', "").replace("seed = 3", 'mode = "search"')
     config = load_config(write(tmp_path, text, "my-study.toml"))
@@ -78,6 +87,7 @@ def test_name_defaults_to_the_file_stem_and_search_defaults_to_tpe(tmp_path):
         (('name = "anynetx_a"', 'name = "anynetx_zz"'), "space.name"),
         (('name = "synthetic:train=64,test=32"', 'name = "cifar11"'), "data.name"),
         (("seed = 3", "heartbeat_interval = 90"), "study.grace_period"),
+        (("seed = 3", "seed = 3\ntrain_seed = 1.5"), "study.train_seed"),
     ],
 )
 def test_bad_config_is_one_line_naming_the_key_and_exit_2(tmp_path, capsys, edit, key):

@@ -7,7 +7,8 @@ Layout (every key but ``study.trials``, ``space.name`` and one budget key has a 
     mode = "population"          # population (EDF input) | search (find the best model)
     trials = 20                  # the budget: trials that end with a result
     sampler = "uniform"          # population: uniform | qmc;  search: tpe | cmaes | random
-    seed = 0
+    seed = 0                     # which models (population draws, search proposals)
+    train_seed = 0               # optional, default: seed; trial k trains with train_seed + k
     storage = "sqlite:///results/quickstart.db"   # default; --storage overrides
     heartbeat_interval = 10      # seconds between a running trial's heartbeats
     grace_period = 60            # a running trial without a heartbeat this long is lost (FAIL, re-queued)
@@ -59,6 +60,7 @@ _LAYOUT: dict[str, dict[str, str]] = {
         "trials": "trials",
         "sampler": "sampler",
         "seed": "seed",
+        "train_seed": "train_seed",
         "storage": "storage",
         "heartbeat_interval": "heartbeat_interval",
         "grace_period": "grace_period",
@@ -93,6 +95,7 @@ class StudyConfig:
     mode: str = "population"
     sampler: str = ""  # "" = the mode's default
     seed: int = 0
+    train_seed: int | None = None  # None: seed
     resolution: int = 32
     flops: tuple[float, float] | None = None
     params: tuple[float, float] | None = None
@@ -125,6 +128,8 @@ class StudyConfig:
             raise _bad("study.sampler", sampler, f"{self.mode} mode takes {', '.join(SAMPLERS[self.mode])}")
         object.__setattr__(self, "sampler", sampler)
         _int(self.seed, "study.seed")
+        if self.train_seed is not None:
+            _int(self.train_seed, "study.train_seed")
         if self.storage is not None and (not isinstance(self.storage, str) or not self.storage):
             raise _bad("study.storage", self.storage, "must be a storage URL")
         _positive_number(self.heartbeat_interval, "study.heartbeat_interval")
@@ -155,6 +160,10 @@ class StudyConfig:
         object.__setattr__(self, "train", tuple(sorted((str(k), _frozen(v, f"train.{k}")) for k, v in train)))
 
     # -- views ----------------------------------------------------------------------------
+    def training_seed(self, slot: int) -> int:
+        """The seed trial ``slot`` trains with: ``train_seed`` (default ``seed``) + slot."""
+        return (self.seed if self.train_seed is None else self.train_seed) + slot
+
     @property
     def train_overrides(self) -> dict[str, Any]:
         return {k: _thawed(v) for k, v in self.train}

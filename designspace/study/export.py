@@ -29,10 +29,22 @@ COLUMNS = (
     "images_per_second",
     "device",
     "precision",
+    "seed",
     "spec",
     "reason",
 )
-_ATTR_COLUMNS = ("train_loss", "flops", "params", "acts", "seconds", "images_per_second", "device", "precision", "spec")
+_ATTR_COLUMNS = (
+    "train_loss",
+    "flops",
+    "params",
+    "acts",
+    "seconds",
+    "images_per_second",
+    "device",
+    "precision",
+    "seed",
+    "spec",
+)
 
 
 def trial_row(study: str, space: str, t: FrozenTrial) -> dict[str, Any]:

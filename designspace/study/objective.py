@@ -183,7 +183,7 @@ class TrainObjective:
         why = in_regime(c, cx)
         if why:  # the population and the proposals come from the regime: a bug if it happens
             return Outcome("FAIL", reason=why, attrs=attrs)
-        seed = c.seed + slot
+        seed = c.training_seed(slot)
         attrs["seed"] = seed
         attrs["train_config"] = self.recipe.to_dict()
         try:
