@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import torch
@@ -56,3 +57,18 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def cifar_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One decode-cache folder for every test that reads the real CIFAR-10 (decoded once per run)."""
+    return tmp_path_factory.mktemp("cifar-cache")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` beside the checkout (the real CIFAR-10); the test is skipped without it."""
+    path = Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not (path / "cifar10" / "train").is_dir():
+        pytest.skip(f"CIFAR-10 not found at {path / 'cifar10'}")
+    return path

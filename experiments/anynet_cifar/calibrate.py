@@ -1,0 +1,166 @@
+"""Is the reproduction's per-trial budget long enough to rank models? (issue: targets >= 0.6)
+
+Reads the three calibration studies (the same 32 AnyNetX-A models, seed 100, 4-8 MF, trained with
+two training seeds at the chosen budget and once at 4x the budget) and writes to
+``results/anynet_cifar/calibration/``:
+
+* ``calibration.csv``: one row per model (its spec, flops, params and the three test errors);
+* ``calibration.json``: the Spearman (and Pearson) correlations with 95% bootstrap intervals,
+  the seed-to-seed noise against the spread between models, and the CPU time spent;
+* ``scatter_seed.{png,svg}``, ``scatter_budget.{png,svg}``: the two comparisons as scatter plots.
+
+    python experiments/anynet_cifar/calibrate.py [--storage URL] [--out DIR] [--min-models N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from designspace.analysis.pipeline import spec_summary
+from designspace.study.export import trials_frame
+
+STUDIES = {"seed0": "calibration_seed0", "seed1": "calibration_seed1", "long": "calibration_long"}
+TARGET = 0.6
+COMPARISONS = {
+    "seed": ("seed0", "seed1", "training seed 0..31", "training seed 1000..1031"),
+    "budget": ("seed0", "long", "budget: 1 epoch x 20k", "4x budget: 4 epochs x 20k"),
+}
+
+
+def load(storage: str) -> pd.DataFrame:
+    """One row per model with the three test errors; the specs must agree across the studies."""
+    frames = {k: trials_frame(storage, [name]).set_index("trial") for k, name in STUDIES.items()}
+    base = frames["seed0"]
+    for key, frame in frames.items():
+        if not frame["spec"].equals(base["spec"]):
+            raise ValueError(f"{STUDIES[key]} trained other models than {STUDIES['seed0']}")
+    table = pd.DataFrame(
+        {
+            "flops": base["flops"],
+            "params": base["params"],
+            "model": base["spec"].map(spec_summary),
+            **{f"error_{k}": f["test_error"].where(f["state"] == "COMPLETE") for k, f in frames.items()},
+            **{f"seconds_{k}": f["seconds"] for k, f in frames.items()},
+        }
+    )
+    return table
+
+
+def boot_ci(x: np.ndarray, y: np.ndarray, n_boot: int = 10_000, seed: int = 0) -> tuple[float, float]:
+    """95% percentile interval of Spearman's rho over resampled models."""
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(x), size=(n_boot, len(x)))
+    rx = stats.rankdata(x[idx], axis=1)
+    ry = stats.rankdata(y[idx], axis=1)
+    rx -= rx.mean(axis=1, keepdims=True)
+    ry -= ry.mean(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = (rx * ry).sum(1) / np.sqrt((rx**2).sum(1) * (ry**2).sum(1))
+    lo, hi = np.nanpercentile(rho, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def compare(table: pd.DataFrame, a: str, b: str) -> dict:
+    ok = table[f"error_{a}"].notna() & table[f"error_{b}"].notna()
+    x = table.loc[ok, f"error_{a}"].to_numpy(float)
+    y = table.loc[ok, f"error_{b}"].to_numpy(float)
+    rho = stats.spearmanr(x, y)
+    lo, hi = boot_ci(x, y)
+    diff = y - x
+    return {
+        "n": int(ok.sum()),
+        "spearman": float(rho.statistic),
+        "spearman_p": float(rho.pvalue),
+        "spearman_ci95": [lo, hi],
+        "pearson": float(stats.pearsonr(x, y).statistic),
+        "kendall": float(stats.kendalltau(x, y).statistic),
+        "mean_difference": float(diff.mean()),
+        "sd_difference": float(diff.std(ddof=1)),
+        "sd_between_models": float(np.std((x + y) / 2, ddof=1)),
+        "meets_target": bool(rho.statistic >= TARGET),
+    }
+
+
+def scatter(table: pd.DataFrame, key: str, result: dict, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    a, b, xlabel, ylabel = COMPARISONS[key]
+    x, y = table[f"error_{a}"], table[f"error_{b}"]
+    fig, ax = plt.subplots(figsize=(4.6, 4.4), layout="constrained")
+    sc = ax.scatter(x, y, c=table["flops"] / 1e6, cmap="viridis", s=28, edgecolors="k", linewidths=0.3)
+    lo = float(np.nanmin([x.min(), y.min()])) - 2
+    hi = float(np.nanmax([x.max(), y.max()])) + 2
+    ax.plot([lo, hi], [lo, hi], color="0.6", lw=0.8, ls="--", zorder=0)
+    ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel=f"test error %, {xlabel}", ylabel=f"test error %, {ylabel}")
+    ci = result["spearman_ci95"]
+    ax.set_title(
+        f"{'Seed vs seed' if key == 'seed' else 'Budget vs 4x budget'}: Spearman {result['spearman']:.2f}"
+        f" [{ci[0]:.2f}, {ci[1]:.2f}], n={result['n']}",
+        fontsize=9,
+    )
+    fig.colorbar(sc, ax=ax, label="MFLOPs (multiply-adds)")
+    ax.grid(alpha=0.3)
+    for ext in ("png", "svg"):
+        fig.savefig(out / f"scatter_{key}.{ext}", dpi=130)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--storage", default="sqlite:///results/anynet_cifar/calibration.db")
+    p.add_argument("--out", default="results/anynet_cifar/calibration")
+    p.add_argument("--min-models", type=int, default=32, help="models each study must have trained (default 32)")
+    args = p.parse_args(argv)
+    try:
+        table = load(args.storage)
+    except ValueError as e:
+        print(f"calibrate: {e}", file=sys.stderr)
+        return 2
+    complete = int(table.filter(like="error_").notna().all(axis=1).sum())
+    if complete < args.min_models:
+        print(
+            f"calibrate: {complete} models are complete in all three studies; {args.min_models} are needed"
+            " (run the calibration studies first)",
+            file=sys.stderr,
+        )
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = {key: compare(table, a, b) for key, (a, b, *_) in COMPARISONS.items()}
+    seconds = {k: float(table[f"seconds_{k}"].sum()) for k in STUDIES}
+    summary = {
+        "target": TARGET,
+        "models": len(table),
+        "mean_error": {k: float(table[f"error_{k}"].mean()) for k in STUDIES},
+        "comparisons": results,
+        "training_cpu_hours": {k: v / 3600 for k, v in seconds.items()},
+        "failed": {k: int(table[f"error_{k}"].isna().sum()) for k in STUDIES},
+    }
+    table.to_csv(out / "calibration.csv", index_label="trial", float_format="%.6g")
+    (out / "calibration.json").write_text(json.dumps(summary, indent=2) + "\n")
+    for key, result in results.items():
+        scatter(table, key, result, out)
+    for key, r in results.items():
+        ci = r["spearman_ci95"]
+        verdict = "meets" if r["meets_target"] else "MISSES"
+        print(
+            f"{key:6s} Spearman {r['spearman']:.3f} [{ci[0]:.2f}, {ci[1]:.2f}] (n={r['n']}): {verdict} the target"
+            f" {TARGET}; difference sd {r['sd_difference']:.2f} pt"
+            f" vs spread between models {r['sd_between_models']:.2f} pt"
+        )
+    print(f"wrote {out}/calibration.csv, calibration.json, scatter_seed.png, scatter_budget.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

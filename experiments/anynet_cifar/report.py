@@ -1,0 +1,402 @@
+"""The A->E / RegNetX reproduction's report: trial tables, EDF comparisons, REPORT.md, HTML reports.
+
+Reads the six population studies (``studies.db``) and the calibration summary, and writes to
+``results/anynet_cifar/``:
+
+* ``<study>.csv``: one row per trial of each population (``designspace study export``);
+* ``analyze/<a>-vs-<b>/`` for the five steps and ``analyze/all/`` for the six populations: exactly
+  what ``designspace analyze A B --storage sqlite:///results/anynet_cifar/studies.db --out DIR``
+  writes (report.html, summary.csv, every plot as SVG + PNG);
+* ``REPORT.md``: per comparison n, KS D and p, median and min errors, the verdict next to the
+  paper's claim; calibration; cost; the commands; the discussion (``discussion.md`` here).
+
+    python experiments/anynet_cifar/report.py [--storage URL] [--out DIR] [--min-complete N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from designspace.analysis.edf import edf
+from designspace.analysis.inputs import populations
+from designspace.analysis.pipeline import Analysis, Options, analyze, run_analysis
+from designspace.study.export import trials_frame, write_frame
+from designspace.study.join import open_existing
+
+HERE = Path(__file__).resolve().parent
+STUDIES = ("anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e", "regnetx")
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Claim:
+    before: str
+    after: str
+    step: str
+    claim: str  # "no loss" | "better" | "at least as good"
+
+
+CLAIMS = (
+    Claim("anynetx_a", "anynetx_b", "A → B: shared bottleneck ratio", "no loss"),
+    Claim("anynetx_b", "anynetx_c", "B → C: shared group width", "no loss"),
+    Claim("anynetx_c", "anynetx_d", "C → D: non-decreasing widths", "better"),
+    Claim("anynetx_d", "anynetx_e", "D → E: non-decreasing depths", "better"),
+    Claim("anynetx_e", "regnetx", "E → RegNetX: quantized linear widths", "at least as good"),
+)
+
+LABEL = {s: ("RegNetX" if s == "regnetx" else "AnyNetX-" + s[-1].upper()) for s in STUDIES}
+
+
+# -- statistics --------------------------------------------------------------------------------
+def signed_distances(a: Analysis) -> tuple[float, float]:
+    """``(d_plus, d_minus)`` of the second population against the first on the normalized EDFs:
+    d_plus = sup (F_after - F_before) (the later space has more models below some error: better),
+    d_minus = sup (F_before - F_after)."""
+    e0, e1 = a.results[0].pop.errors, a.results[1].pop.errors
+    w = a.normalization.weights if a.normalization is not None else (None, None)
+    f0, f1 = edf(e0, w[0]), edf(e1, w[1])
+    x = np.unique(np.r_[e0, e1])
+    diff = np.r_[f1(x) - f0(x), f1.upper(x) - f0.upper(x)]
+    return float(max(diff.max(), 0.0)), float(max((-diff).max(), 0.0))
+
+
+def weighted_median(a: Analysis, i: int) -> float:
+    w = a.normalization.weights[i] if a.normalization is not None else None
+    return edf(a.results[i].pop.errors, w).quantile(0.5)
+
+
+def verdict(claim: str, p: float, better: bool) -> str:
+    significant = p < ALPHA
+    if claim == "better":
+        if not significant:
+            return "inconclusive at this n"
+        return "agrees" if better else "disagrees (worse)"
+    if not significant:
+        return "agrees (no difference detected at this n)"
+    return "agrees (better)" if better else "disagrees (worse)"
+
+
+def critical_d(n1: int, n2: int) -> float:
+    """The unweighted two-sample KS statistic that p = 0.05 needs at these sizes (asymptotic)."""
+    return 1.358 * np.sqrt((n1 + n2) / (n1 * n2))
+
+
+# -- cost ----------------------------------------------------------------------------------------
+def timing(storage: str, names: tuple[str, ...]) -> tuple[pd.DataFrame, float]:
+    """Per study: trials, failures, wall hours (union of trial intervals: gaps between sessions do
+    not count), worker hours (each worker is one single-thread process: CPU core-hours)."""
+    rows, intervals = [], []
+    for name in names:
+        trials = [t for t in open_existing(storage, name).trials() if t.datetime_start and t.datetime_complete]
+        spans = sorted((t.datetime_start.timestamp(), t.datetime_complete.timestamp()) for t in trials)
+        intervals += spans
+        done = sum(t.state.name == "COMPLETE" for t in trials)
+        wall = union_length(spans) / 3600
+        rows.append(
+            {
+                "study": name,
+                "complete": done,
+                "failed": sum(t.state.name == "FAIL" for t in trials),
+                "wall_hours": wall,
+                "worker_hours": sum(b - a for a, b in spans) / 3600,
+                "trials_per_hour": done / wall if wall else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows), union_length(sorted(intervals)) / 3600
+
+
+def union_length(spans: list[tuple[float, float]]) -> float:
+    total, end = 0.0, -np.inf
+    for a, b in spans:
+        if b <= end:
+            continue
+        total += b - max(a, end)
+        end = b
+    return total
+
+
+# -- the report ---------------------------------------------------------------------------------
+def fmt_p(p: float) -> str:
+    return f"{p:.3g}" if p >= 1e-3 else f"{p:.1e}"
+
+
+def image(path: Path, out: Path, alt: str) -> str:
+    return f"![{alt}]({path.relative_to(out).as_posix()})"
+
+
+def comparison_rows(storage: str, out: Path, frame: pd.DataFrame, options: Options, min_complete: int) -> list[dict]:
+    rows = []
+    for c in CLAIMS:
+        pops = populations(frame, [c.before, c.after], min_complete=min_complete)
+        a = analyze(pops, options, source=f"storage {storage}")
+        folder = out / "analyze" / f"{c.before}-vs-{c.after}"
+        run_analysis(pops, folder, options, source=f"storage {storage}")
+        r0, r1 = a.results
+        ks = r1.ks_norm or r1.ks_raw
+        d_plus, d_minus = signed_distances(a)
+        better = d_plus > d_minus
+        rows.append(
+            {
+                "claim": c,
+                "folder": folder,
+                "n": (r0.pop.n, r1.pop.n),
+                "n_norm": (r0.norm_kept, r1.norm_kept),
+                "d": ks.d,
+                "p": ks.p,
+                "d_raw": r1.ks_raw.d,
+                "p_raw": r1.ks_raw.p,
+                "d_plus": d_plus,
+                "d_minus": d_minus,
+                "median": (float(np.median(r0.pop.errors)), float(np.median(r1.pop.errors))),
+                "median_norm": (weighted_median(a, 0), weighted_median(a, 1)),
+                "min": (float(r0.pop.errors.min()), float(r1.pop.errors.min())),
+                "verdict": verdict(c.claim, ks.p, better),
+                "better": better,
+            }
+        )
+    return rows
+
+
+def comparison_table(rows: list[dict]) -> str:
+    head = (
+        "| step | paper | n | KS D (norm.) | p (norm.) | D / p (raw) | median error % | normalized median % "
+        "| min error % | this run |\n|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    body = ""
+    for r in rows:
+        c = r["claim"]
+        body += (
+            f"| {c.step} | {c.claim} | {r['n'][0]} / {r['n'][1]} | {r['d']:.3f} | {fmt_p(r['p'])} "
+            f"| {r['d_raw']:.3f} / {fmt_p(r['p_raw'])} | {r['median'][0]:.2f} → {r['median'][1]:.2f} "
+            f"| {r['median_norm'][0]:.2f} → {r['median_norm'][1]:.2f} | {r['min'][0]:.2f} → {r['min'][1]:.2f} "
+            f"| **{r['verdict']}** |\n"
+        )
+    return head + body
+
+
+def ranges_table(summary: pd.DataFrame, study: str, names: list[str]) -> str:
+    row = summary.set_index("study").loc[study]
+    out = "| parameter | good range (95%) | median of the best model's value | best model |\n|---|---|---|---|\n"
+    for name in names:
+        if f"{name}_low" not in row.index:
+            continue
+        out += (
+            f"| {name} | {row[f'{name}_low']:.4g} – {row[f'{name}_high']:.4g} | {row[f'{name}_median']:.4g} "
+            f"| {row.get('best_' + name, float('nan')):.4g} |\n"
+        )
+    return out
+
+
+def write_report(
+    out: Path, storage: str, rows: list[dict], all_dir: Path, frame: pd.DataFrame, calib: dict | None, cost: tuple
+) -> Path:
+    per_study, wall = cost
+    summary = pd.read_csv(all_dir / "summary.csv")
+    best = frame[frame["state"] == "COMPLETE"].sort_values("test_error").groupby("study").head(1).set_index("study")
+    for name in ("d", "w0", "wa", "wm", "g"):
+        if "regnetx" in best.index and name in best.columns:
+            summary.loc[summary["study"] == "regnetx", f"best_{name}"] = best.loc["regnetx", name]
+    cfg = "experiments/anynet_cifar"
+    fails = frame[frame["state"] == "FAIL"]
+    reasons = Counter(str(r).split(":")[0] for r in fails["reason"])
+    total_worker = per_study["worker_hours"].sum()
+    lines = ["# AnyNetX A→E and RegNetX on CIFAR-10 at CPU scale", ""]
+    lines += [
+        "Generated by `python experiments/anynet_cifar/report.py` from the studies in "
+        f"`{storage}` (configs: `experiments/anynet_cifar/*.toml`). Every number and plot below is "
+        "recomputed from the stored trials; the discussion at the end is written by hand.",
+        "",
+        "## Setup",
+        "",
+        "| | this run | the paper (Radosavovic et al. 2020, §3) |",
+        "|---|---|---|",
+        "| data | CIFAR-10, 32 px; a fixed stratified 20k of the 50k training images; full 10k test set "
+        "| ImageNet, 224 px |",
+        "| regime | 4–8 M multiply-adds (flops), drawn uniformly from each space inside it | 360–400 MF |",
+        "| models | 100 per space (uniform draws, `study.seed` 0) | 500 per space |",
+        "| budget | 1 epoch over the 20k subset (157 steps of 128), one-cycle lr 0.8, SGD nesterov, wd 1e-4, "
+        "label smoothing 0.1, bf16 autocast | 10 epochs |",
+        "| hardware | 2 CPU cores, 2 single-thread workers | GPUs |",
+        "",
+        "EDFs are flops-normalized (`designspace analyze` default: every population reweighted to the same "
+        "log-flops distribution on common bins). KS p-values of normalized EDFs come from a stratified "
+        "permutation test (2,000 permutations); raw ones from scipy. A verdict uses p < 0.05 on the "
+        "normalized comparison, and the sign of the larger one-sided distance for the direction.",
+        "",
+        "## The four A→E steps and RegNetX",
+        "",
+        comparison_table(rows),
+        f"With n = 100 per space, a KS distance below about {critical_d(100, 100):.2f} cannot reach p < 0.05 "
+        '(less for the weighted test, whose effective n is smaller), so "no difference detected" means '
+        "no difference of that size, not equality.",
+        "",
+    ]
+    for r in rows:
+        c = r["claim"]
+        lines += [
+            f"### {c.step}",
+            "",
+            f"Paper: {c.claim}. This run: **{r['verdict']}** (normalized D = {r['d']:.3f}, p = {fmt_p(r['p'])}; "
+            f"one-sided distances: {LABEL[c.after]} better by up to {r['d_plus']:.3f}, worse by up to "
+            f"{r['d_minus']:.3f}; models kept by the normalization {r['n_norm'][0]} / {r['n_norm'][1]}). "
+            f"HTML: [analyze/{r['folder'].name}/report.html]({r['folder'].relative_to(out).as_posix()}/report.html)",
+            "",
+            image(r["folder"] / "edf_normalized.png", out, f"normalized EDFs {c.step}"),
+            "",
+        ]
+    lines += [
+        "### All six together",
+        "",
+        "KS statistics in the legend are against AnyNetX-A. HTML: "
+        f"[analyze/all/report.html]({all_dir.relative_to(out).as_posix()}/report.html)",
+        "",
+        image(all_dir / "edf_normalized.png", out, "normalized EDFs of all six"),
+        "",
+        image(all_dir / "error_vs_complexity.png", out, "error vs complexity"),
+        "",
+        "## What good models look like",
+        "",
+        "### RegNetX",
+        "",
+        "The paper's good RegNetX models have b = 1 (fixed in the RegNetX space here, as in the paper's "
+        "RegNetX), depth near 20 blocks and wm near 2.5. Good ranges: the 95% interval of the best model's "
+        "value over 10,000 draws of 25% of the population.",
+        "",
+        ranges_table(summary, "regnetx", ["d", "w0", "wa", "wm", "g"]),
+        image(all_dir / "params_regnetx.png", out, "RegNetX error vs parameters"),
+        "",
+        "### AnyNetX-E",
+        "",
+        ranges_table(summary, "anynetx_e", [f"{p}{i}" for p in ("d", "w") for i in range(1, 5)] + ["b", "g"]),
+        image(all_dir / "params_anynetx_e.png", out, "AnyNetX-E error vs parameters"),
+        "",
+        image(all_dir / "regnet_fit.png", out, "RegNet fits of the best models"),
+        "",
+    ]
+    lines += calibration_section(calib, out)
+    lines += [
+        "## Cost",
+        "",
+        "| study | complete | failed | wall h | worker h (= CPU core-h) | trials / h |",
+        "|---|---|---|---|---|---|",
+    ]
+    for _, s in per_study.iterrows():
+        lines.append(
+            f"| {s['study']} | {s['complete']} | {s['failed']} | {s['wall_hours']:.2f} | {s['worker_hours']:.2f} "
+            f"| {s['trials_per_hour']:.0f} |"
+        )
+    calib_hours = sum(calib["training_cpu_hours"].values()) if calib else 0.0
+    lines += [
+        "",
+        f"Populations: {wall:.2f} h wall clock on 2 cores (time with a trial running; gaps between sessions "
+        f"excluded), {total_worker:.2f} CPU core-hours of workers, "
+        f"{per_study['complete'].sum() / wall:.0f} trials per hour. Calibration: "
+        f"{calib_hours:.2f} core-hours of training. Failed trials: {len(fails)}"
+        + (f" ({', '.join(f'{k}: {v}' for k, v in reasons.items())})." if len(fails) else "."),
+        "",
+        "## Commands",
+        "",
+        "Each step resumes where it stopped; `bash experiments/anynet_cifar/run.sh` runs them all.",
+        "",
+        "```bash",
+        "# calibration: three studies of the same 32 AnyNetX-A models, then the correlations and scatter plots",
+        *[
+            f"designspace study run {cfg}/calibration_{v}.toml --results results/anynet_cifar/calibration"
+            for v in ("seed0", "seed1", "long")
+        ],
+        "python experiments/anynet_cifar/calibrate.py",
+        "# the six populations (each also writes results/anynet_cifar/<study>.csv and <study>-edf.png)",
+        *[f"designspace study run experiments/anynet_cifar/{s}.toml --results results/anynet_cifar" for s in STUDIES],
+        "# this report, the per-study CSVs and every analyze/ folder",
+        "python experiments/anynet_cifar/report.py",
+        "# one of its analyze/ folders by hand, e.g.",
+        f"designspace analyze anynetx_a anynetx_b --storage {storage} "
+        "--out results/anynet_cifar/analyze/anynetx_a-vs-anynetx_b",
+        "```",
+        "",
+        "## Discussion",
+        "",
+    ]
+    discussion = HERE / "discussion.md"
+    lines.append(discussion.read_text().strip() if discussion.exists() else "(not written yet)")
+    path = out / "REPORT.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def calibration_section(calib: dict | None, out: Path) -> list[str]:
+    lines = ["## Calibration", ""]
+    if calib is None:
+        return [*lines, "Not run yet (`python experiments/anynet_cifar/calibrate.py`).", ""]
+    c = calib["comparisons"]
+    lines += [
+        f"{calib['models']} AnyNetX-A models (seed 100, 4–8 MF) trained three times: training seeds 0..31 and "
+        "1000..1031 at the budget above, and seeds 0..31 at 4× the budget (4 epochs over the same 20k). "
+        f"Target: Spearman ≥ {calib['target']}. Mean test error: "
+        + ", ".join(f"{k} {v:.1f}%" for k, v in calib["mean_error"].items())
+        + ".",
+        "",
+        "| comparison | Spearman [95% bootstrap] | Pearson | Kendall | sd of the difference | sd between models "
+        "| target |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, name in (("seed", "seed vs seed"), ("budget", "budget vs 4× budget")):
+        r = c[key]
+        lines.append(
+            f"| {name} | {r['spearman']:.3f} [{r['spearman_ci95'][0]:.2f}, {r['spearman_ci95'][1]:.2f}] "
+            f"| {r['pearson']:.3f} | {r['kendall']:.3f} | {r['sd_difference']:.2f} pt | "
+            f"{r['sd_between_models']:.2f} pt | {'met' if r['meets_target'] else 'missed'} |"
+        )
+    cal = out / "calibration"
+    lines += [
+        "",
+        image(cal / "scatter_seed.png", out, "seed vs seed")
+        + " "
+        + image(cal / "scatter_budget.png", out, "budget vs 4x budget"),
+        "",
+        "Table: `calibration/calibration.csv`; figures: `calibration/calibration.json`.",
+        "",
+    ]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--storage", default="sqlite:///results/anynet_cifar/studies.db")
+    p.add_argument("--out", default="results/anynet_cifar")
+    p.add_argument("--min-complete", type=int, default=10, help="fewest complete trials a population needs")
+    p.add_argument("--boot", type=int, default=10_000, help="bootstrap resamples (default 10000)")
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    options = Options(n_boot=args.boot)
+    try:
+        frame = trials_frame(args.storage, list(STUDIES))
+        for name in STUDIES:
+            write_frame(frame[frame["study"] == name].dropna(axis=1, how="all"), out / f"{name}.csv")
+        rows = comparison_rows(args.storage, out, frame, options, args.min_complete)
+        pops = populations(frame, list(STUDIES), min_complete=args.min_complete)
+        all_dir = out / "analyze" / "all"
+        run_analysis(pops, all_dir, options, source=f"storage {args.storage}")
+        cost = timing(args.storage, STUDIES)
+    except ValueError as e:
+        print(f"report: {e}", file=sys.stderr)
+        return 2
+    calib_file = out / "calibration" / "calibration.json"
+    calib = json.loads(calib_file.read_text()) if calib_file.exists() else None
+    path = write_report(out, args.storage, rows, all_dir, frame, calib, cost)
+    for r in rows:
+        print(f"{r['claim'].step}: D={r['d']:.3f} p={fmt_p(r['p'])} -> {r['verdict']}")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The AnyNetX A->E / RegNetX reproduction on CIFAR-10, every step in order (see REPORT.md).
+# Each study resumes where it stopped: run this again after an interruption.
+#
+#   bash experiments/anynet_cifar/run.sh calibration   # 3 x 32 AnyNetX-A models, ~1 h on 2 cores
+#   bash experiments/anynet_cifar/run.sh populations   # 6 x 100 models, ~3.5 h on 2 cores
+#   bash experiments/anynet_cifar/run.sh report        # tables, plots, REPORT.md, the HTML report
+#   bash experiments/anynet_cifar/run.sh               # all three
+#
+# Extra arguments go to every `designspace study run` (e.g. --device cuda, --workers 4).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+here=experiments/anynet_cifar
+out=results/anynet_cifar
+step=${1:-all}
+shift || true
+
+calibration() {
+  for v in seed0 seed1 long; do
+    designspace study run "$here/calibration_$v.toml" --results "$out/calibration" "$@"
+  done
+  python "$here/calibrate.py"
+}
+
+populations() {
+  for s in anynetx_a anynetx_b anynetx_c anynetx_d anynetx_e regnetx; do
+    designspace study run "$here/$s.toml" --results "$out" "$@"
+  done
+}
+
+report() {
+  python "$here/report.py"
+}
+
+case "$step" in
+  calibration) calibration "$@" ;;
+  populations) populations "$@" ;;
+  report) report ;;
+  all) calibration "$@"; populations "$@"; report ;;
+  *) echo "usage: run.sh [calibration|populations|report|all] [study run options]" >&2; exit 2 ;;
+esac

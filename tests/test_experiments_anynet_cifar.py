@@ -1,0 +1,97 @@
+"""The reproduction's configs (experiments/anynet_cifar) stay valid and its scripts stay runnable.
+
+CI never runs the real studies (hours of CPU); this runs every config with 2 trials on a tiny
+budget of the real CIFAR-10, then the calibration and report scripts on what they stored.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from designspace.data import load_dataset
+from designspace.study.config import load_config
+from designspace.study.export import trials_frame
+from designspace.study.worker import run_worker
+
+HERE = Path(__file__).resolve().parents[1] / "experiments" / "anynet_cifar"
+POPULATIONS = ("anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e", "regnetx")
+CALIBRATION = ("calibration_seed0", "calibration_seed1", "calibration_long")
+pytestmark = pytest.mark.filterwarnings("ignore:The image decoding and encoding:DeprecationWarning")
+
+
+def script(name: str):
+    spec = importlib.util.spec_from_file_location(f"anynet_cifar_{name}", HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def configs():
+    return {path.stem: load_config(path) for path in sorted(HERE.glob("*.toml"))}
+
+
+def test_the_configs_are_one_setup_that_differs_only_where_it_should():
+    c = configs()
+    assert set(c) == {*POPULATIONS, *CALIBRATION}
+    base = c["anynetx_a"]
+    for name in POPULATIONS:
+        assert (c[name].name, c[name].space, c[name].trials) == (name, name, 100)
+        assert replace(c[name], name=base.name, space=base.space) == base  # same regime, data, budget, recipe
+    assert base.storage == "sqlite:///results/anynet_cifar/studies.db" and base.flops == (4e6, 8e6)
+    seed0, seed1, long = (c[name] for name in CALIBRATION)
+    assert seed0.space == "anynetx_a" and seed0.trials >= 32 and seed0.seed != base.seed
+    assert (seed0.seed, seed0.flops, seed0.train_subset) == (seed1.seed, base.flops, base.train_subset)
+    assert seed1.train_seed != seed0.train_seed and seed1.epochs == seed0.epochs == base.epochs
+    assert replace(long, name=seed0.name, epochs=seed0.epochs) == seed0 and long.epochs == 4 * seed0.epochs
+
+
+@pytest.mark.slow
+def test_configs_run_two_trials_and_the_scripts_report_them(tmp_path, monkeypatch, cifar_cache, shared_data, capsys):
+    monkeypatch.setenv("DESIGNSPACE_CACHE", str(cifar_cache))
+    monkeypatch.setenv("DESIGNSPACE_NO_DOWNLOAD", "1")
+    load_dataset("cifar10", data_dir=shared_data)  # the native cache, which the studies' 32-px request reuses
+    studies, calib = f"sqlite:///{tmp_path / 'studies.db'}", f"sqlite:///{tmp_path / 'calibration.db'}"
+    for name, config in configs().items():
+        tiny = replace(config, trials=2, data_dir=str(shared_data), train_subset=256, test_subset=200)
+        report = run_worker(tiny, calib if name.startswith("calibration") else studies, threads=1)
+        assert report is not None
+    frame = trials_frame(studies, list(POPULATIONS))
+    assert (frame["state"] == "COMPLETE").all() and len(frame) == 12
+    assert (frame["study"] == frame["space"]).all() and frame["flops"].between(4e6, 8e6).all()
+    runs = {name: trials_frame(calib, [name]) for name in CALIBRATION}
+    assert all((f["state"] == "COMPLETE").all() and len(f) == 2 for f in runs.values())
+    assert runs["calibration_seed0"]["spec"].equals(runs["calibration_seed1"]["spec"])
+    assert runs["calibration_seed0"]["spec"].equals(runs["calibration_long"]["spec"])
+    assert runs["calibration_seed0"]["seed"].tolist() == runs["calibration_long"]["seed"].tolist() == [0, 1]
+    assert runs["calibration_seed1"]["seed"].tolist() == [1000, 1001]
+
+    out = tmp_path / "results"
+    calibrate = script("calibrate")
+    assert calibrate.main(["--storage", calib, "--out", str(out / "calibration")]) == 2  # 32 models needed
+    assert "2 models are complete" in capsys.readouterr().err
+    assert calibrate.main(["--storage", calib, "--out", str(out / "calibration"), "--min-models", "2"]) == 0
+    summary = json.loads((out / "calibration" / "calibration.json").read_text())
+    assert summary["models"] == 2 and summary["comparisons"]["seed"]["n"] == 2
+    assert abs(summary["comparisons"]["budget"]["spearman"]) == pytest.approx(1.0)  # two points rank perfectly
+    assert {p.name for p in (out / "calibration").iterdir()} >= {"calibration.csv", "scatter_seed.png"}
+
+    report = script("report")
+    args = ["--storage", studies, "--out", str(out), "--min-complete", "2", "--boot", "50"]
+    assert report.main(args) == 0
+    text = (out / "REPORT.md").read_text()
+    for step in ("A → B", "B → C", "C → D", "D → E", "E → RegNetX"):
+        assert f"| {step}" in text
+    assert "## Calibration" in text and "seed vs seed" in text
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(links) >= 12 and all((out / link).is_file() for link in links), links  # every embedded plot exists
+    assert (out / "analyze" / "anynetx_a-vs-anynetx_b" / "report.html").is_file()
+    assert (out / "analyze" / "all" / "params_regnetx.png").is_file()
+    assert sorted(p.name for p in out.glob("*.csv")) == sorted(f"{s}.csv" for s in POPULATIONS)
