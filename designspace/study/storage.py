@@ -13,7 +13,7 @@ import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from optuna.storages import BaseStorage
@@ -122,7 +122,31 @@ def _rdb(parsed: StorageURL) -> BaseStorage:
     else:
         engine_kwargs["pool_pre_ping"] = True
         url = _with_driver(url)
-    return RDBStorage(url, engine_kwargs=engine_kwargs)
+    storage = RDBStorage(url, engine_kwargs=engine_kwargs)
+    if parsed.kind == "sqlite":
+        _immediate_transactions(storage.engine)
+    return storage
+
+
+def _immediate_transactions(engine: Any) -> None:
+    """Every SQLite transaction takes the write lock when it begins (``BEGIN IMMEDIATE``).
+
+    pysqlite opens a transaction only at the first write, so Optuna's read-then-update of a trial
+    (claiming a WAITING trial: read its state, set RUNNING) could interleave between processes and
+    two workers would claim -- and train -- the same trial. SQLAlchemy's recipe for serializable
+    SQLite transactions closes that gap; PostgreSQL and MySQL lock the row (``FOR UPDATE``).
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let SQLAlchemy, not pysqlite, emit BEGIN
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    engine.dispose()  # connections opened while creating the schema predate the hooks
 
 
 def _with_driver(url: str) -> str:

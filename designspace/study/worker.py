@@ -24,7 +24,8 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -129,6 +130,25 @@ def stop_on_signals() -> Callable[[], None]:
     return restore
 
 
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """SIGINT/SIGTERM wait until the block ends (main thread, POSIX; elsewhere a no-op).
+
+    Claiming writes RUNNING to the storage and then returns the trial; a KeyboardInterrupt in
+    between would leave a RUNNING trial that no worker knows it owns (it only comes back once its
+    grace period has passed).
+    """
+    signals = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def make_sampler(config: StudyConfig, seed: int) -> Any:
     """The search sampler for one proposal (seeded per slot and attempt: workers never share a stream)."""
     import warnings
@@ -180,7 +200,8 @@ class Worker:
                 if self._fail_stale(ledger):
                     continue
                 self._drop_orphans(ledger)
-                self._current = self._claim(ledger)
+                with _signals_deferred():  # a Ctrl-C mid-claim must find the claimed trial in _current
+                    self._current = self._claim(ledger)
                 if self._current is None:
                     self._repair(ledger)
                     time.sleep(self.poll)
