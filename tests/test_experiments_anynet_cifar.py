@@ -22,7 +22,8 @@ from designspace.study.worker import run_worker
 
 HERE = Path(__file__).resolve().parents[1] / "experiments" / "anynet_cifar"
 POPULATIONS = ("anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e", "regnetx")
-CALIBRATION = ("calibration_seed0", "calibration_seed1", "calibration_long")
+ATTEMPTS = ("e1", "e2")  # calibration attempts: e1 (1 epoch) missed the seed target, e2 is the budget used
+CALIBRATION = tuple(f"calibration_{a}_{run}" for a in ATTEMPTS for run in ("seed0", "seed1", "long"))
 pytestmark = pytest.mark.filterwarnings("ignore:The image decoding and encoding:DeprecationWarning")
 
 
@@ -46,11 +47,13 @@ def test_the_configs_are_one_setup_that_differs_only_where_it_should():
         assert (c[name].name, c[name].space, c[name].trials) == (name, name, 100)
         assert replace(c[name], name=base.name, space=base.space) == base  # same regime, data, budget, recipe
     assert base.storage == "sqlite:///results/anynet_cifar/studies.db" and base.flops == (4e6, 8e6)
-    seed0, seed1, long = (c[name] for name in CALIBRATION)
-    assert seed0.space == "anynetx_a" and seed0.trials >= 32 and seed0.seed != base.seed
-    assert (seed0.seed, seed0.flops, seed0.train_subset) == (seed1.seed, base.flops, base.train_subset)
-    assert seed1.train_seed != seed0.train_seed and seed1.epochs == seed0.epochs == base.epochs
-    assert replace(long, name=seed0.name, epochs=seed0.epochs) == seed0 and long.epochs == 4 * seed0.epochs
+    for attempt in ATTEMPTS:
+        seed0, seed1, long = (c[f"calibration_{attempt}_{run}"] for run in ("seed0", "seed1", "long"))
+        assert seed0.space == "anynetx_a" and seed0.trials >= 32 and seed0.seed != base.seed
+        assert (seed0.seed, seed0.flops, seed0.train_subset) == (seed1.seed, base.flops, base.train_subset)
+        assert seed1.train_seed != seed0.train_seed and seed1.epochs == seed0.epochs
+        assert replace(long, name=seed0.name, epochs=seed0.epochs) == seed0 and long.epochs == 4 * seed0.epochs
+    assert c["calibration_e2_seed0"].epochs == base.epochs  # the populations use the calibrated budget
 
 
 @pytest.mark.slow
@@ -68,20 +71,23 @@ def test_configs_run_two_trials_and_the_scripts_report_them(tmp_path, monkeypatc
     assert (frame["study"] == frame["space"]).all() and frame["flops"].between(4e6, 8e6).all()
     runs = {name: trials_frame(calib, [name]) for name in CALIBRATION}
     assert all((f["state"] == "COMPLETE").all() and len(f) == 2 for f in runs.values())
-    assert runs["calibration_seed0"]["spec"].equals(runs["calibration_seed1"]["spec"])
-    assert runs["calibration_seed0"]["spec"].equals(runs["calibration_long"]["spec"])
-    assert runs["calibration_seed0"]["seed"].tolist() == runs["calibration_long"]["seed"].tolist() == [0, 1]
-    assert runs["calibration_seed1"]["seed"].tolist() == [1000, 1001]
+    for attempt in ATTEMPTS:
+        seed0, seed1, long = (runs[f"calibration_{attempt}_{run}"] for run in ("seed0", "seed1", "long"))
+        assert seed0["spec"].equals(seed1["spec"]) and seed0["spec"].equals(long["spec"])
+        assert seed0["seed"].tolist() == long["seed"].tolist() == [0, 1] and seed1["seed"].tolist() == [1000, 1001]
 
     out = tmp_path / "results"
     calibrate = script("calibrate")
-    assert calibrate.main(["--storage", calib, "--out", str(out / "calibration")]) == 2  # 32 models needed
-    assert "2 models are complete" in capsys.readouterr().err
-    assert calibrate.main(["--storage", calib, "--out", str(out / "calibration"), "--min-models", "2"]) == 0
-    summary = json.loads((out / "calibration" / "calibration.json").read_text())
-    assert summary["models"] == 2 and summary["comparisons"]["seed"]["n"] == 2
-    assert abs(summary["comparisons"]["budget"]["spearman"]) == pytest.approx(1.0)  # two points rank perfectly
-    assert {p.name for p in (out / "calibration").iterdir()} >= {"calibration.csv", "scatter_seed.png"}
+    for attempt in ATTEMPTS:
+        args = ["--attempt", attempt, "--storage", calib, "--out", str(out / "calibration" / attempt)]
+        assert calibrate.main(args) == 2  # 32 models needed
+        assert "2 models are complete" in capsys.readouterr().err
+        assert calibrate.main([*args, "--min-models", "2"]) == 0
+        summary = json.loads((out / "calibration" / attempt / "calibration.json").read_text())
+        assert summary["models"] == 2 and summary["comparisons"]["seed"]["n"] == 2
+        assert summary["epochs"]["long"] == 4 * summary["epochs"]["seed0"]
+        assert abs(summary["comparisons"]["budget"]["spearman"]) == pytest.approx(1.0)  # two points rank perfectly
+        assert {p.name for p in (out / "calibration" / attempt).iterdir()} >= {"calibration.csv", "scatter_seed.png"}
 
     report = script("report")
     args = ["--storage", studies, "--out", str(out), "--min-complete", "2", "--boot", "50"]

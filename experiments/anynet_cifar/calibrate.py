@@ -1,15 +1,18 @@
 """Is the reproduction's per-trial budget long enough to rank models? (issue: targets >= 0.6)
 
-Reads the three calibration studies (the same 32 AnyNetX-A models, seed 100, 4-8 MF, trained with
-two training seeds at the chosen budget and once at 4x the budget) and writes to
-``results/anynet_cifar/calibration/``:
+Reads the three calibration studies of one attempt (``--attempt e2``: ``calibration_e2_seed0``,
+``_seed1``, ``_long``: the same 32 AnyNetX-A models, seed 100, 4-8 MF, trained with two training
+seeds at the budget and once at 4x the budget) and writes to ``results/anynet_cifar/calibration/<attempt>/``:
 
 * ``calibration.csv``: one row per model (its spec, flops, params and the three test errors);
 * ``calibration.json``: the Spearman (and Pearson) correlations with 95% bootstrap intervals,
   the seed-to-seed noise against the spread between models, and the CPU time spent;
 * ``scatter_seed.{png,svg}``, ``scatter_budget.{png,svg}``: the two comparisons as scatter plots.
 
-    python experiments/anynet_cifar/calibrate.py [--storage URL] [--out DIR] [--min-models N]
+    python experiments/anynet_cifar/calibrate.py [--attempt e2] [--storage URL] [--out DIR] [--min-models N]
+
+Attempt ``e1`` (1 epoch) missed the seed target and its 4x study was stopped at 19 models:
+``--attempt e1 --min-models 19`` reports it.
 """
 
 from __future__ import annotations
@@ -25,32 +28,35 @@ from scipy import stats
 
 from designspace.analysis.pipeline import spec_summary
 from designspace.study.export import trials_frame
+from designspace.study.join import open_existing
 
-STUDIES = {"seed0": "calibration_seed0", "seed1": "calibration_seed1", "long": "calibration_long"}
+RUNS = ("seed0", "seed1", "long")
 TARGET = 0.6
-COMPARISONS = {
-    "seed": ("seed0", "seed1", "training seed 0..31", "training seed 1000..1031"),
-    "budget": ("seed0", "long", "budget: 1 epoch x 20k", "4x budget: 4 epochs x 20k"),
-}
+COMPARISONS = {"seed": ("seed0", "seed1"), "budget": ("seed0", "long")}
 
 
-def load(storage: str) -> pd.DataFrame:
-    """One row per model with the three test errors; the specs must agree across the studies."""
-    frames = {k: trials_frame(storage, [name]).set_index("trial") for k, name in STUDIES.items()}
-    base = frames["seed0"]
+def studies(attempt: str) -> dict[str, str]:
+    return {run: f"calibration_{attempt}_{run}" for run in RUNS}
+
+
+def load(storage: str, attempt: str) -> tuple[pd.DataFrame, dict[str, float]]:
+    """One row per model of the first study (by its population index) with the three test errors,
+    and each study's budget in epochs. Models are matched by spec: a re-queued slot (a worker was
+    stopped) has a new trial number but the same model."""
+    names = studies(attempt)
+    frames = {k: trials_frame(storage, [name]) for k, name in names.items()}
+    models = frames["seed0"].drop_duplicates("spec").sort_values("trial").set_index("spec")
+    table = pd.DataFrame({"flops": models["flops"], "params": models["params"]})
     for key, frame in frames.items():
-        if not frame["spec"].equals(base["spec"]):
-            raise ValueError(f"{STUDIES[key]} trained other models than {STUDIES['seed0']}")
-    table = pd.DataFrame(
-        {
-            "flops": base["flops"],
-            "params": base["params"],
-            "model": base["spec"].map(spec_summary),
-            **{f"error_{k}": f["test_error"].where(f["state"] == "COMPLETE") for k, f in frames.items()},
-            **{f"seconds_{k}": f["seconds"] for k, f in frames.items()},
-        }
-    )
-    return table
+        if not set(frame["spec"].dropna()) <= set(models.index):
+            raise ValueError(f"{names[key]} trained other models than {names['seed0']}")
+        done = frame[frame["state"] == "COMPLETE"].set_index("spec")
+        table[f"error_{key}"] = done["test_error"].reindex(table.index)
+        table[f"seconds_{key}"] = done["seconds"].reindex(table.index)
+    table.index = pd.Index(range(len(table)), name="model")
+    table.insert(2, "spec", models.index.map(spec_summary))
+    epochs = {k: open_existing(storage, name).config.epochs for k, name in names.items()}
+    return table, epochs
 
 
 def boot_ci(x: np.ndarray, y: np.ndarray, n_boot: int = 10_000, seed: int = 0) -> tuple[float, float]:
@@ -88,13 +94,20 @@ def compare(table: pd.DataFrame, a: str, b: str) -> dict:
     }
 
 
-def scatter(table: pd.DataFrame, key: str, result: dict, out: Path) -> None:
+def labels(key: str, epochs: dict[str, float]) -> tuple[str, str]:
+    if key == "seed":
+        return "training seed 0..31", "training seed 1000..1031"
+    return f"budget: {epochs['seed0']:g} epoch(s) x 20k", f"4x budget: {epochs['long']:g} epochs x 20k"
+
+
+def scatter(table: pd.DataFrame, key: str, result: dict, out: Path, epochs: dict[str, float]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    a, b, xlabel, ylabel = COMPARISONS[key]
+    a, b = COMPARISONS[key]
+    xlabel, ylabel = labels(key, epochs)
     x, y = table[f"error_{a}"], table[f"error_{b}"]
     fig, ax = plt.subplots(figsize=(4.6, 4.4), layout="constrained")
     sc = ax.scatter(x, y, c=table["flops"] / 1e6, cmap="viridis", s=28, edgecolors="k", linewidths=0.3)
@@ -117,39 +130,44 @@ def scatter(table: pd.DataFrame, key: str, result: dict, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--attempt", default="e2", help="the studies calibration_<attempt>_{seed0,seed1,long}")
     p.add_argument("--storage", default="sqlite:///results/anynet_cifar/calibration.db")
-    p.add_argument("--out", default="results/anynet_cifar/calibration")
+    p.add_argument("--out", help="default: results/anynet_cifar/calibration/<attempt>")
     p.add_argument("--min-models", type=int, default=32, help="models each study must have trained (default 32)")
     args = p.parse_args(argv)
     try:
-        table = load(args.storage)
+        table, epochs = load(args.storage, args.attempt)
     except ValueError as e:
         print(f"calibrate: {e}", file=sys.stderr)
         return 2
-    complete = int(table.filter(like="error_").notna().all(axis=1).sum())
-    if complete < args.min_models:
-        print(
-            f"calibrate: {complete} models are complete in all three studies; {args.min_models} are needed"
-            " (run the calibration studies first)",
-            file=sys.stderr,
-        )
-        return 2
-    out = Path(args.out)
+    for a, b in COMPARISONS.values():
+        complete = int((table[f"error_{a}"].notna() & table[f"error_{b}"].notna()).sum())
+        if complete < args.min_models:
+            print(
+                f"calibrate: {complete} models are complete in both {a} and {b}; {args.min_models} are needed"
+                " (run the calibration studies first)",
+                file=sys.stderr,
+            )
+            return 2
+    out = Path(args.out or f"results/anynet_cifar/calibration/{args.attempt}")
     out.mkdir(parents=True, exist_ok=True)
-    results = {key: compare(table, a, b) for key, (a, b, *_) in COMPARISONS.items()}
-    seconds = {k: float(table[f"seconds_{k}"].sum()) for k in STUDIES}
+    results = {key: compare(table, a, b) for key, (a, b) in COMPARISONS.items()}
+    seconds = {k: float(table[f"seconds_{k}"].sum()) for k in RUNS}
     summary = {
+        "attempt": args.attempt,
+        "studies": studies(args.attempt),
+        "epochs": epochs,
         "target": TARGET,
         "models": len(table),
-        "mean_error": {k: float(table[f"error_{k}"].mean()) for k in STUDIES},
+        "mean_error": {k: float(table[f"error_{k}"].mean()) for k in RUNS},
         "comparisons": results,
         "training_cpu_hours": {k: v / 3600 for k, v in seconds.items()},
-        "failed": {k: int(table[f"error_{k}"].isna().sum()) for k in STUDIES},
+        "not_complete": {k: int(table[f"error_{k}"].isna().sum()) for k in RUNS},
     }
-    table.to_csv(out / "calibration.csv", index_label="trial", float_format="%.6g")
+    table.to_csv(out / "calibration.csv", float_format="%.6g")
     (out / "calibration.json").write_text(json.dumps(summary, indent=2) + "\n")
     for key, result in results.items():
-        scatter(table, key, result, out)
+        scatter(table, key, result, out, epochs)
     for key, r in results.items():
         ci = r["spearman_ci95"]
         verdict = "meets" if r["meets_target"] else "MISSES"
