@@ -31,7 +31,7 @@ from designspace.analysis.plots import (
 from designspace.analysis.regnet_fit import TopFit, fit_top_models
 from designspace.analysis.trends import binned_trend
 
-__all__ = ["Analysis", "Options", "Plot", "PopulationResult", "analyze", "run_analysis"]
+__all__ = ["Analysis", "Options", "Plot", "PopulationResult", "analyze", "run_analysis", "write_analysis"]
 
 COMPLEXITY = ("flops", "params", "acts")
 NORMALIZE = ("flops", "params", "none")
@@ -321,15 +321,18 @@ def run_analysis(
     pops: list[Population], out_dir: str | Path, options: Options | None = None, *, source: str = ""
 ) -> Path:
     """Analyse ``pops`` and write ``out_dir``/report.html, summary.csv and every plot (svg + png)."""
+    return write_analysis(analyze(pops, options, source=source), out_dir)
+
+
+def write_analysis(a: Analysis, out_dir: str | Path) -> Path:
+    """Write an :func:`analyze` result: every plot (svg + png), summary.csv and report.html."""
     from tqdm import tqdm
 
     from designspace.analysis.report import write_report, write_summary_csv
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    with tqdm(total=3, desc="analyze", unit="step", disable=None) as bar:
-        a = analyze(pops, options, source=source)
-        bar.update()
+    with tqdm(total=2, desc="analyze", unit="step", disable=None) as bar:
         for name, title, caption, fig in _figures(a):
             a.figures.append(Plot(name, title, caption, render(fig, out, name)))
         bar.update()

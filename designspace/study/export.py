@@ -33,18 +33,8 @@ COLUMNS = (
     "spec",
     "reason",
 )
-_ATTR_COLUMNS = (
-    "train_loss",
-    "flops",
-    "params",
-    "acts",
-    "seconds",
-    "images_per_second",
-    "device",
-    "precision",
-    "seed",
-    "spec",
-)
+#: the fixed columns read from the trial's user attributes (the rest come from the trial itself)
+_ATTR_COLUMNS = COLUMNS[COLUMNS.index("train_loss") : COLUMNS.index("reason")]
 
 
 def trial_row(study: str, space: str, t: FrozenTrial) -> dict[str, Any]:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from designspace.analysis.edf import edf
 from designspace.analysis.inputs import populations
-from designspace.analysis.pipeline import Analysis, Options, analyze, run_analysis
+from designspace.analysis.pipeline import Analysis, Options, analyze, write_analysis
 from designspace.study.export import trials_frame, write_frame
 from designspace.study.join import open_existing
 
@@ -138,7 +138,7 @@ def comparison_rows(storage: str, out: Path, frame: pd.DataFrame, options: Optio
         pops = populations(frame, [c.before, c.after], min_complete=min_complete)
         a = analyze(pops, options, source=f"storage {storage}")
         folder = out / "analyze" / f"{c.before}-vs-{c.after}"
-        run_analysis(pops, folder, options, source=f"storage {storage}")
+        write_analysis(a, folder)
         r0, r1 = a.results
         ks = r1.ks_norm or r1.ks_raw
         d_plus, d_minus = signed_distances(a)
@@ -398,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = comparison_rows(args.storage, out, frame, options, args.min_complete)
         pops = populations(frame, list(STUDIES), min_complete=args.min_complete)
         all_dir = out / "analyze" / "all"
-        run_analysis(pops, all_dir, options, source=f"storage {args.storage}")
+        write_analysis(analyze(pops, options, source=f"storage {args.storage}"), all_dir)
         cost = timing(args.storage, STUDIES)
     except ValueError as e:
         print(f"report: {e}", file=sys.stderr)
