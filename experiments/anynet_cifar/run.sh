@@ -3,7 +3,7 @@
 # Each study resumes where it stopped: run this again after an interruption.
 #
 #   bash experiments/anynet_cifar/run.sh calibration   # 3 x 32 AnyNetX-A models, ~1.5 h on 2 cores
-#   bash experiments/anynet_cifar/run.sh populations   # 6 x 100 models, ~5 h on 2 cores
+#   bash experiments/anynet_cifar/run.sh populations   # 6 x 100 models (two rounds of 50), ~6 h on 2 cores
 #   bash experiments/anynet_cifar/run.sh report        # tables, plots, REPORT.md, the HTML report
 #   bash experiments/anynet_cifar/run.sh               # all three
 #
@@ -25,8 +25,13 @@ calibration() {
 }
 
 populations() {
-  for s in anynetx_a anynetx_b anynetx_c anynetx_d anynetx_e regnetx; do
-    designspace study run "$here/$s.toml" --results "$out" "$@"
+  # Two rounds: every space gets its first 50 models before any gets 100, so a run cut off at any
+  # point leaves six comparable populations (round two continues the same samples; --trials 50 on
+  # a study that already has more does nothing).
+  for n in 50 100; do
+    for s in anynetx_a anynetx_b anynetx_c anynetx_d anynetx_e regnetx; do
+      designspace study run "$here/$s.toml" --results "$out" --trials "$n" "$@"
+    done
   done
 }
 
