@@ -22,7 +22,10 @@ from designspace.study.worker import run_worker
 
 HERE = Path(__file__).resolve().parents[1] / "experiments" / "anynet_cifar"
 POPULATIONS = ("anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e", "regnetx")
-ATTEMPTS = ("e1", "e2")  # calibration attempts: e1 (1 epoch) missed the seed target, e2 is the budget used
+# calibration attempts in the order they ran (e1, e2, ...); the last one set the populations' budget
+ATTEMPTS = tuple(
+    sorted((p.stem.split("_")[1] for p in HERE.glob("calibration_*_seed0.toml")), key=lambda a: int(a[1:]))
+)
 CALIBRATION = tuple(f"calibration_{a}_{run}" for a in ATTEMPTS for run in ("seed0", "seed1", "long"))
 pytestmark = pytest.mark.filterwarnings("ignore:The image decoding and encoding:DeprecationWarning")
 
@@ -53,7 +56,7 @@ def test_the_configs_are_one_setup_that_differs_only_where_it_should():
         assert (seed0.seed, seed0.flops, seed0.train_subset) == (seed1.seed, base.flops, base.train_subset)
         assert seed1.train_seed != seed0.train_seed and seed1.epochs == seed0.epochs
         assert replace(long, name=seed0.name, epochs=seed0.epochs) == seed0 and long.epochs == 4 * seed0.epochs
-    assert c["calibration_e2_seed0"].epochs == base.epochs  # the populations use the calibrated budget
+    assert len(ATTEMPTS) >= 1 and c[f"calibration_{ATTEMPTS[-1]}_seed0"].epochs == base.epochs  # the calibrated budget
 
 
 @pytest.mark.slow
@@ -95,7 +98,10 @@ def test_configs_run_two_trials_and_the_scripts_report_them(tmp_path, monkeypatc
     text = (out / "REPORT.md").read_text()
     for step in ("A → B", "B → C", "C → D", "D → E", "E → RegNetX"):
         assert f"| {step}" in text
-    assert "## Calibration" in text and "seed vs seed" in text
+    assert "## Calibration" in text and "seed vs seed" in text and "other seed vs 4×" in text
+    for attempt in ATTEMPTS:  # every attempt's row, and the commands that regenerate it
+        assert f"| {attempt} |" in text and f"calibrate.py --attempt {attempt}" in text
+    assert f"calibration_{ATTEMPTS[-1]}_long.toml" in text and f"The populations train with {ATTEMPTS[-1]}'s" in text
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert len(links) >= 12 and all((out / link).is_file() for link in links), links  # every embedded plot exists
     assert (out / "analyze" / "anynetx_a-vs-anynetx_b" / "report.html").is_file()

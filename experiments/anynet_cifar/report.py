@@ -306,14 +306,7 @@ def write_report(
         "Each step resumes where it stopped; `bash experiments/anynet_cifar/run.sh` runs them all.",
         "",
         "```bash",
-        "# calibration: three studies of the same 32 AnyNetX-A models, then the correlations and scatter plots",
-        *[
-            f"designspace study run {cfg}/calibration_e2_{v}.toml --results results/anynet_cifar/calibration"
-            for v in ("seed0", "seed1", "long")
-        ],
-        "python experiments/anynet_cifar/calibrate.py --attempt e2",
-        "# attempt e1 (1 epoch; its studies calibration_e1_* are stored as they ended)",
-        "python experiments/anynet_cifar/calibrate.py --attempt e1 --min-models 19",
+        *calibration_commands(calibs, cfg),
         "# the six populations (each also writes results/anynet_cifar/<study>.csv and <study>-edf.png)",
         *[f"designspace study run experiments/anynet_cifar/{s}.toml --results results/anynet_cifar" for s in STUDIES],
         "# this report, the per-study CSVs and every analyze/ folder",
@@ -334,52 +327,91 @@ def write_report(
 
 
 def calibration_section(calibs: dict[str, dict], out: Path) -> list[str]:
+    """``calibs``: each attempt's calibration.json in the order they ran (e1, e2, ...); the last one
+    chose the populations' budget."""
     lines = ["## Calibration", ""]
-    if "e2" not in calibs:
+    if not calibs:
         return [*lines, "Not run yet (`python experiments/anynet_cifar/calibrate.py`).", ""]
-    final = calibs["e2"]
+    last = list(calibs)[-1]
+    final = calibs[last]
+
+    def verdict(c: dict, key: str) -> str:
+        return "met" if c["comparisons"][key]["meets_target"] else "missed"
+
+    history = "; ".join(
+        f"{name}, {epochs_text(c)}: seed target {verdict(c, 'seed')}, budget target {verdict(c, 'budget')}"
+        for name, c in calibs.items()
+    )
     lines += [
         f"The same {final['models']} AnyNetX-A models (seed 100, 4–8 MF) trained three times per attempt: "
         "training seeds 0..31 and 1000..1031 at the budget, and seeds 0..31 at 4× the budget (4× the epochs "
-        f"over the same 20k images). Target: Spearman ≥ {final['target']} for both."
-        + (
-            " The first attempt (e1, 1 epoch) missed the seed target, so the budget doubled to 2 epochs (e2); "
-            f"e1's 4× study was stopped once that was clear (n = {calibs['e1']['comparisons']['budget']['n']})."
-            if "e1" in calibs
-            else ""
-        ),
+        f"over the same 20k images). Target: Spearman ≥ {final['target']} for both, the budget's taken on "
+        "seeds 0..31; seeds 1000..1031 against the 4× study are a second estimate of it (*italics*), since "
+        f"one Spearman over {final['models']} models moves that much between seeds. Attempts in order: "
+        f"{history}. The populations train with {last}'s budget, {epochs_text(final)}.",
         "",
         "| attempt | budget | comparison | n | Spearman [95% bootstrap] | Pearson | sd of the difference "
         "| sd between models | target | training core-h |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for attempt in ("e1", "e2"):
-        if attempt not in calibs:
-            continue
-        c = calibs[attempt]
-        budget = f"{c['epochs']['seed0']:g} epoch{'s' if c['epochs']['seed0'] != 1 else ''} × 20k"
+    names = {"seed": "seed vs seed", "budget": "vs 4×", "budget_seed1": "*other seed vs 4×*"}
+    for attempt, c in calibs.items():
         hours = sum(c["training_cpu_hours"].values())
-        for key, name in (("seed", "seed vs seed"), ("budget", f"vs 4× ({c['epochs']['long']:g} epochs)")):
-            r = c["comparisons"][key]
+        for key, r in c["comparisons"].items():
+            target = ("met" if r["meets_target"] else "missed") if key in ("seed", "budget") else "–"
             lines.append(
-                f"| {attempt} | {budget} | {name} | {r['n']} | {r['spearman']:.3f} "
+                f"| {attempt} | {epochs_text(c)} × 20k | {names[key]} | {r['n']} | {r['spearman']:.3f} "
                 f"[{r['spearman_ci95'][0]:.2f}, {r['spearman_ci95'][1]:.2f}] | {r['pearson']:.3f} "
-                f"| {r['sd_difference']:.2f} pt | {r['sd_between_models']:.2f} pt "
-                f"| {'met' if r['meets_target'] else 'missed'} | {hours:.2f} |"
+                f"| {r['sd_difference']:.2f} pt | {r['sd_between_models']:.2f} pt | {target} | {hours:.2f} |"
             )
-    for attempt in ("e2", "e1"):
-        if attempt in calibs:
-            cal = out / "calibration" / attempt
-            lines += [
-                "",
-                f"Attempt {attempt}:",
-                "",
-                image(cal / "scatter_seed.png", out, f"{attempt} seed vs seed")
-                + " "
-                + image(cal / "scatter_budget.png", out, f"{attempt} budget vs 4x budget"),
-            ]
+    for attempt in reversed(calibs):
+        cal = out / "calibration" / attempt
+        lines += [
+            "",
+            f"Attempt {attempt} ({epochs_text(calibs[attempt])}; 4×: {calibs[attempt]['epochs']['long']:g} epochs):",
+            "",
+            image(cal / "scatter_seed.png", out, f"{attempt} seed vs seed")
+            + " "
+            + image(cal / "scatter_budget.png", out, f"{attempt} budget vs 4x budget"),
+        ]
     lines += ["", "Tables: `calibration/<attempt>/calibration.csv`; figures: `calibration.json` beside them.", ""]
     return lines
+
+
+def calibration_commands(calibs: dict[str, dict], cfg: str) -> list[str]:
+    """The last attempt's three studies and its calibrate.py, then the earlier attempts' calibrate.py."""
+    if not calibs:
+        return []
+    *earlier, last = calibs
+
+    def calibrate(attempt: str) -> str:
+        n = min(r["n"] for r in calibs[attempt]["comparisons"].values())
+        extra = f" --min-models {n}" if n < calibs[attempt]["models"] else ""
+        return f"python experiments/anynet_cifar/calibrate.py --attempt {attempt}{extra}"
+
+    lines = [
+        "# calibration: three studies of the same 32 AnyNetX-A models, then the correlations and scatter plots",
+        *[
+            f"designspace study run {cfg}/calibration_{last}_{v}.toml --results results/anynet_cifar/calibration"
+            for v in ("seed0", "seed1", "long")
+        ],
+        calibrate(last),
+    ]
+    if earlier:
+        lines.append("# the earlier attempts, from their studies as they ended (calibration_<attempt>_* configs)")
+        lines += [calibrate(a) for a in earlier]
+    return lines
+
+
+def epochs_text(calib: dict) -> str:
+    e = calib["epochs"]["seed0"]
+    return f"{e:g} epoch{'' if e == 1 else 's'}"
+
+
+def read_calibrations(out: Path) -> dict[str, dict]:
+    """Every attempt's calibration.json under ``out/calibration/``, in the order they ran."""
+    files = sorted((out / "calibration").glob("e*/calibration.json"), key=lambda f: int(f.parent.name[1:]))
+    return {f.parent.name: json.loads(f.read_text()) for f in files}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -403,11 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"report: {e}", file=sys.stderr)
         return 2
-    calibs = {
-        attempt: json.loads(f.read_text())
-        for attempt in ("e1", "e2")
-        if (f := out / "calibration" / attempt / "calibration.json").exists()
-    }
+    calibs = read_calibrations(out)
     path = write_report(out, args.storage, rows, all_dir, frame, calibs, cost)
     for r in rows:
         print(f"{r['claim'].step}: D={r['d']:.3f} p={fmt_p(r['p'])} -> {r['verdict']}")
