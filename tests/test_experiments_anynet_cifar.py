@@ -53,10 +53,11 @@ def test_the_configs_are_one_setup_that_differs_only_where_it_should():
     for attempt in ATTEMPTS:
         seed0, seed1, long = (c[f"calibration_{attempt}_{run}"] for run in ("seed0", "seed1", "long"))
         assert seed0.space == "anynetx_a" and seed0.trials >= 32 and seed0.seed != base.seed
-        assert (seed0.seed, seed0.flops, seed0.train_subset) == (seed1.seed, base.flops, base.train_subset)
+        assert (seed0.seed, seed0.flops, seed0.train_subset) == (seed1.seed, base.flops, seed1.train_subset)
         assert seed1.train_seed != seed0.train_seed and seed1.epochs == seed0.epochs
         assert replace(long, name=seed0.name, epochs=seed0.epochs) == seed0 and long.epochs == 4 * seed0.epochs
-    assert len(ATTEMPTS) >= 1 and c[f"calibration_{ATTEMPTS[-1]}_seed0"].epochs == base.epochs  # the calibrated budget
+    last = c[f"calibration_{ATTEMPTS[-1]}_seed0"]
+    assert (last.epochs, last.train_subset) == (base.epochs, base.train_subset)  # the calibrated budget
 
 
 @pytest.mark.slow
@@ -92,6 +93,17 @@ def test_configs_run_two_trials_and_the_scripts_report_them(tmp_path, monkeypatc
         assert abs(summary["comparisons"]["budget"]["spearman"]) == pytest.approx(1.0)  # two points rank perfectly
         assert {p.name for p in (out / "calibration" / attempt).iterdir()} >= {"calibration.csv", "scatter_seed.png"}
 
+    # an attempt stopped early: its comparisons short of --min-models are recorded, not measured,
+    # and the plots an earlier complete run left are removed
+    stopped = out / "calibration" / ATTEMPTS[0]
+    args = ["--attempt", ATTEMPTS[0], "--storage", calib, "--out", str(stopped), "--min-models", "3"]
+    assert calibrate.main([*args, "--partial"]) == 0
+    summary = json.loads((stopped / "calibration.json").read_text())
+    assert all(r == {"n": 2, "stopped": True} for r in summary["comparisons"].values())
+    assert not list(stopped.glob("scatter_*")) and "not measured" in capsys.readouterr().out
+    second = json.loads((out / "calibration" / ATTEMPTS[-1] / "calibration.json").read_text())["comparisons"]["seed"]
+    assert second["noise_sd_per_run"] >= 0 and 0 <= second["icc"] <= 1
+
     report = script("report")
     args = ["--storage", studies, "--out", str(out), "--min-complete", "2", "--boot", "50"]
     assert report.main(args) == 0
@@ -100,7 +112,8 @@ def test_configs_run_two_trials_and_the_scripts_report_them(tmp_path, monkeypatc
         assert f"| {step}" in text
     assert "## Calibration" in text and "seed vs seed" in text and "other seed vs 4×" in text
     for attempt in ATTEMPTS:  # every attempt's row, and the commands that regenerate it
-        assert f"| {attempt} |" in text and f"calibrate.py --attempt {attempt}" in text
+        assert f"| {attempt} |" in text and f"calibrate.py --attempt {attempt} --min-models" in text
+    assert f"--attempt {ATTEMPTS[0]} --min-models 3 --partial" in text and "not measured" in text
     assert f"calibration_{ATTEMPTS[-1]}_long.toml" in text and f"The populations train with {ATTEMPTS[-1]}'s" in text
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert len(links) >= 12 and all((out / link).is_file() for link in links), links  # every embedded plot exists

@@ -44,10 +44,11 @@ def studies(attempt: str) -> dict[str, str]:
     return {run: f"calibration_{attempt}_{run}" for run in RUNS}
 
 
-def load(storage: str, attempt: str) -> tuple[pd.DataFrame, dict[str, float]]:
+def load(storage: str, attempt: str) -> tuple[pd.DataFrame, dict[str, float], int | None]:
     """One row per model of the first study (by its population index) with the three test errors,
-    and each study's budget in epochs. Models are matched by spec: a re-queued slot (a worker was
-    stopped) has a new trial number but the same model."""
+    each study's budget in epochs and their training subset (None: the whole training set). Models
+    are matched by spec: a re-queued slot (a worker was stopped) has a new trial number but the same
+    model."""
     names = studies(attempt)
     frames = {k: trials_frame(storage, [name]) for k, name in names.items()}
     models = frames["seed0"].drop_duplicates("spec").sort_values("trial").set_index("spec")
@@ -60,8 +61,10 @@ def load(storage: str, attempt: str) -> tuple[pd.DataFrame, dict[str, float]]:
         table[f"seconds_{key}"] = done["seconds"].reindex(table.index)
     table.index = pd.Index(range(len(table)), name="model")
     table.insert(2, "spec", models.index.map(spec_summary))
-    epochs = {k: open_existing(storage, name).config.epochs for k, name in names.items()}
-    return table, epochs
+    configs = {k: open_existing(storage, name).config for k, name in names.items()}
+    if len({c.train_subset for c in configs.values()}) > 1:
+        raise ValueError(f"the studies of attempt {attempt} train on different subsets")
+    return table, {k: c.epochs for k, c in configs.items()}, configs["seed0"].train_subset
 
 
 def boot_ci(x: np.ndarray, y: np.ndarray, n_boot: int = 10_000, seed: int = 0) -> tuple[float, float]:
@@ -99,20 +102,45 @@ def compare(table: pd.DataFrame, a: str, b: str) -> dict:
     }
 
 
-def labels(key: str, epochs: dict[str, float]) -> tuple[str, str]:
+def noise_and_spread(table: pd.DataFrame) -> dict[str, float]:
+    """Split the two seeds' errors into one run's noise and the spread between models' true errors.
+
+    With ``e = true + noise`` per run: var(seed1 - seed0) = 2 noise^2, var(mean of the two) =
+    spread^2 + noise^2 / 2. ``icc`` = spread^2 / (spread^2 + noise^2): the share of one run's
+    variance that is the model's, the reliability a budget buys (Spearman is its noisier rank cousin).
+    """
+    ok = table["error_seed0"].notna() & table["error_seed1"].notna()
+    x, y = table.loc[ok, "error_seed0"].to_numpy(float), table.loc[ok, "error_seed1"].to_numpy(float)
+    noise2 = float(np.var(y - x, ddof=1)) / 2
+    spread2 = max(float(np.var((x + y) / 2, ddof=1)) - noise2 / 2, 0.0)
+    return {
+        "noise_sd_per_run": noise2**0.5,
+        "spread_sd_true": spread2**0.5,
+        "icc": spread2 / (spread2 + noise2) if spread2 + noise2 > 0 else float("nan"),
+    }
+
+
+def images_text(subset: int | None) -> str:
+    return f"{subset / 1000:g}k" if subset else "all images"
+
+
+def labels(key: str, epochs: dict[str, float], subset: int | None) -> tuple[str, str]:
     if key == "seed":
         return "training seed 0..31", "training seed 1000..1031"
-    return f"budget: {epochs['seed0']:g} epoch(s) x 20k", f"4x budget: {epochs['long']:g} epochs x 20k"
+    data = images_text(subset)
+    return f"budget: {epochs['seed0']:g} epoch(s) x {data}", f"4x budget: {epochs['long']:g} epochs x {data}"
 
 
-def scatter(table: pd.DataFrame, key: str, result: dict, out: Path, epochs: dict[str, float]) -> None:
+def scatter(
+    table: pd.DataFrame, key: str, result: dict, out: Path, epochs: dict[str, float], subset: int | None
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     a, b = COMPARISONS[key]
-    xlabel, ylabel = labels(key, epochs)
+    xlabel, ylabel = labels(key, epochs, subset)
     x, y = table[f"error_{a}"], table[f"error_{b}"]
     fig, ax = plt.subplots(figsize=(4.6, 4.4), layout="constrained")
     sc = ax.scatter(x, y, c=table["flops"] / 1e6, cmap="viridis", s=28, edgecolors="k", linewidths=0.3)
@@ -138,31 +166,40 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--storage", default="sqlite:///results/anynet_cifar/calibration.db")
     p.add_argument("--out", help="default: results/anynet_cifar/calibration/<attempt>")
     p.add_argument("--min-models", type=int, default=32, help="models each study must have trained (default 32)")
+    p.add_argument("--partial", action="store_true", help="record comparisons short of --min-models as stopped")
     args = p.parse_args(argv)
     try:
-        table, epochs = load(args.storage, args.attempt)
+        table, epochs, subset = load(args.storage, args.attempt)
     except ValueError as e:
         print(f"calibrate: {e}", file=sys.stderr)
         return 2
-    for a, b in COMPARISONS.values():
+    results: dict[str, dict] = {}
+    for key, (a, b) in COMPARISONS.items():
         complete = int((table[f"error_{a}"].notna() & table[f"error_{b}"].notna()).sum())
-        if complete < args.min_models:
+        if complete >= args.min_models:
+            results[key] = compare(table, a, b)
+        elif args.partial:
+            results[key] = {"n": complete, "stopped": True}
+        else:
             print(
                 f"calibrate: {complete} models are complete in both {a} and {b}; {args.min_models} are needed"
-                " (run the calibration studies first)",
+                " (run the calibration studies first, or --partial for an attempt stopped early)",
                 file=sys.stderr,
             )
             return 2
+    if "seed" in results and not results["seed"].get("stopped"):
+        results["seed"].update(noise_and_spread(table))
     out = Path(args.out or f"results/anynet_cifar/calibration/{args.attempt}")
     out.mkdir(parents=True, exist_ok=True)
-    results = {key: compare(table, a, b) for key, (a, b) in COMPARISONS.items()}
     seconds = {k: float(table[f"seconds_{k}"].sum()) for k in RUNS}
     summary = {
         "attempt": args.attempt,
         "studies": studies(args.attempt),
         "epochs": epochs,
+        "train_subset": subset,
         "target": TARGET,
         "models": len(table),
+        "min_models": args.min_models,
         "mean_error": {k: float(table[f"error_{k}"].mean()) for k in RUNS},
         "comparisons": results,
         "training_cpu_hours": {k: v / 3600 for k, v in seconds.items()},
@@ -171,14 +208,22 @@ def main(argv: list[str] | None = None) -> int:
     table.to_csv(out / "calibration.csv", float_format="%.6g")
     (out / "calibration.json").write_text(json.dumps(summary, indent=2) + "\n")
     for key in TARGETS:
-        scatter(table, key, results[key], out, epochs)
+        if not results[key].get("stopped"):
+            scatter(table, key, results[key], out, epochs, subset)
+        else:  # no plot of a comparison not measured, not even one left by an earlier run
+            for ext in ("png", "svg"):
+                (out / f"scatter_{key}.{ext}").unlink(missing_ok=True)
     for key, r in results.items():
+        if r.get("stopped"):
+            print(f"{key:12s} not measured: {r['n']} models complete in both (stopped early)")
+            continue
         ci = r["spearman_ci95"]
         verdict = ("meets" if r["meets_target"] else "MISSES") if key in TARGETS else "second estimate of"
         print(
             f"{key:12s} Spearman {r['spearman']:.3f} [{ci[0]:.2f}, {ci[1]:.2f}] (n={r['n']}): {verdict} the target"
             f" {TARGET}; difference sd {r['sd_difference']:.2f} pt"
             f" vs spread between models {r['sd_between_models']:.2f} pt"
+            + (f"; one run's noise {r['noise_sd_per_run']:.2f} pt, ICC {r['icc']:.2f}" if "icc" in r else "")
         )
     print(f"wrote {out}/calibration.csv, calibration.json, scatter_seed.png, scatter_budget.png")
     return 0

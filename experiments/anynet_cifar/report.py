@@ -334,48 +334,56 @@ def calibration_section(calibs: dict[str, dict], out: Path) -> list[str]:
         return [*lines, "Not run yet (`python experiments/anynet_cifar/calibrate.py`).", ""]
     last = list(calibs)[-1]
     final = calibs[last]
-
-    def verdict(c: dict, key: str) -> str:
-        return "met" if c["comparisons"][key]["meets_target"] else "missed"
-
     history = "; ".join(
-        f"{name}, {epochs_text(c)}: seed target {verdict(c, 'seed')}, budget target {verdict(c, 'budget')}"
+        f"{name}, {budget_text(c)}: seed target {target_verdict(c, 'seed')}, "
+        f"budget target {target_verdict(c, 'budget')}"
         for name, c in calibs.items()
     )
     lines += [
         f"The same {final['models']} AnyNetX-A models (seed 100, 4–8 MF) trained three times per attempt: "
         "training seeds 0..31 and 1000..1031 at the budget, and seeds 0..31 at 4× the budget (4× the epochs "
-        f"over the same 20k images). Target: Spearman ≥ {final['target']} for both, the budget's taken on "
+        f"over the same images). Target: Spearman ≥ {final['target']} for both, the budget's taken on "
         "seeds 0..31; seeds 1000..1031 against the 4× study are a second estimate of it (*italics*), since "
-        f"one Spearman over {final['models']} models moves that much between seeds. Attempts in order: "
-        f"{history}. The populations train with {last}'s budget, {epochs_text(final)}.",
+        f"one Spearman over {final['models']} models moves that much between seeds. The two seeds also "
+        "split one run's variance into noise and the spread between the models' true errors: ICC = "
+        "spread² / (spread² + noise²), the reliability of one run. Attempts in order: "
+        f"{history}. The populations train with {last}'s budget, {budget_text(final)}.",
         "",
         "| attempt | budget | comparison | n | Spearman [95% bootstrap] | Pearson | sd of the difference "
-        "| sd between models | target | training core-h |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| sd between models | one run's noise, ICC | target | training core-h |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     names = {"seed": "seed vs seed", "budget": "vs 4×", "budget_seed1": "*other seed vs 4×*"}
     for attempt, c in calibs.items():
         hours = sum(c["training_cpu_hours"].values())
         for key, r in c["comparisons"].items():
-            target = ("met" if r["meets_target"] else "missed") if key in ("seed", "budget") else "–"
+            head = f"| {attempt} | {budget_text(c)} | {names[key]} | {r['n']} |"
+            if r.get("stopped"):
+                lines.append(f"{head} not measured: the 4× study was stopped | | | | | – | {hours:.2f} |")
+                continue
+            target = target_verdict(c, key) if key in ("seed", "budget") else "–"
+            icc = f"{r['noise_sd_per_run']:.2f} pt, {r['icc']:.2f}" if "icc" in r else ""
             lines.append(
-                f"| {attempt} | {epochs_text(c)} × 20k | {names[key]} | {r['n']} | {r['spearman']:.3f} "
-                f"[{r['spearman_ci95'][0]:.2f}, {r['spearman_ci95'][1]:.2f}] | {r['pearson']:.3f} "
-                f"| {r['sd_difference']:.2f} pt | {r['sd_between_models']:.2f} pt | {target} | {hours:.2f} |"
+                f"{head} {r['spearman']:.3f} [{r['spearman_ci95'][0]:.2f}, {r['spearman_ci95'][1]:.2f}] "
+                f"| {r['pearson']:.3f} | {r['sd_difference']:.2f} pt | {r['sd_between_models']:.2f} pt | {icc} "
+                f"| {target} | {hours:.2f} |"
             )
     for attempt in reversed(calibs):
         cal = out / "calibration" / attempt
+        plots = [("scatter_seed.png", "seed vs seed"), ("scatter_budget.png", "budget vs 4x budget")]
         lines += [
             "",
-            f"Attempt {attempt} ({epochs_text(calibs[attempt])}; 4×: {calibs[attempt]['epochs']['long']:g} epochs):",
+            f"Attempt {attempt} ({budget_text(calibs[attempt])}; 4×: {calibs[attempt]['epochs']['long']:g} epochs):",
             "",
-            image(cal / "scatter_seed.png", out, f"{attempt} seed vs seed")
-            + " "
-            + image(cal / "scatter_budget.png", out, f"{attempt} budget vs 4x budget"),
+            " ".join(image(cal / f, out, f"{attempt} {alt}") for f, alt in plots if (cal / f).is_file()),
         ]
     lines += ["", "Tables: `calibration/<attempt>/calibration.csv`; figures: `calibration.json` beside them.", ""]
     return lines
+
+
+def target_verdict(calib: dict, key: str) -> str:
+    r = calib["comparisons"][key]
+    return "not measured" if r.get("stopped") else "met" if r["meets_target"] else "missed"
 
 
 def calibration_commands(calibs: dict[str, dict], cfg: str) -> list[str]:
@@ -385,9 +393,11 @@ def calibration_commands(calibs: dict[str, dict], cfg: str) -> list[str]:
     *earlier, last = calibs
 
     def calibrate(attempt: str) -> str:
-        n = min(r["n"] for r in calibs[attempt]["comparisons"].values())
-        extra = f" --min-models {n}" if n < calibs[attempt]["models"] else ""
-        return f"python experiments/anynet_cifar/calibrate.py --attempt {attempt}{extra}"
+        c = calibs[attempt]
+        partial = " --partial" if any(r.get("stopped") for r in c["comparisons"].values()) else ""
+        return (
+            f"python experiments/anynet_cifar/calibrate.py --attempt {attempt} --min-models {c['min_models']}{partial}"
+        )
 
     lines = [
         "# calibration: three studies of the same 32 AnyNetX-A models, then the correlations and scatter plots",
@@ -403,9 +413,9 @@ def calibration_commands(calibs: dict[str, dict], cfg: str) -> list[str]:
     return lines
 
 
-def epochs_text(calib: dict) -> str:
-    e = calib["epochs"]["seed0"]
-    return f"{e:g} epoch{'' if e == 1 else 's'}"
+def budget_text(calib: dict) -> str:
+    e, subset = calib["epochs"]["seed0"], calib["train_subset"]
+    return f"{e:g} epoch{'' if e == 1 else 's'} × {f'{subset / 1000:g}k' if subset else 'all'} images"
 
 
 def read_calibrations(out: Path) -> dict[str, dict]:
