@@ -2,8 +2,8 @@
 # The AnyNetX A->E / RegNetX reproduction on CIFAR-10, every step in order (see REPORT.md).
 # Each study resumes where it stopped: run this again after an interruption.
 #
-#   bash experiments/anynet_cifar/run.sh calibration   # 3 x 32 AnyNetX-A models, ~2.7 h on 2 cores
-#   bash experiments/anynet_cifar/run.sh populations   # 6 x 100 models (two rounds of 50), ~9 h on 2 cores
+#   bash experiments/anynet_cifar/run.sh calibration   # 3 x 32 AnyNetX-A models, ~2.3 h on 2 cores
+#   bash experiments/anynet_cifar/run.sh populations   # 6 x 100 models (two rounds of 50), ~7 h on 2 cores
 #   bash experiments/anynet_cifar/run.sh report        # tables, plots, REPORT.md, the HTML report
 #   bash experiments/anynet_cifar/run.sh               # all three
 #
@@ -16,14 +16,15 @@ step=${1:-all}
 shift || true
 
 calibration() {
-  # attempt e1 (1 epoch) missed the seed target, e2 (2 epochs) the budget's; their studies are in
-  # results/ as they ended:
+  # attempts e1-e3 (1, 2, 3 epochs over a 20k subset) came before; their studies are in results/
+  # as they ended:
   #   python "$here/calibrate.py" --attempt e1 --min-models 19
   #   python "$here/calibrate.py" --attempt e2
+  #   python "$here/calibrate.py" --attempt e3 --partial
   for v in seed0 seed1 long; do
-    designspace study run "$here/calibration_e3_$v.toml" --results "$out/calibration" "$@"
+    designspace study run "$here/calibration_e4_$v.toml" --results "$out/calibration" "$@"
   done
-  python "$here/calibrate.py" --attempt e3
+  python "$here/calibrate.py" --attempt e4
 }
 
 populations() {
