@@ -267,3 +267,21 @@ def test_a_sqlite_transaction_holds_the_write_lock_from_its_first_read(tmp_path)
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             other.execute("UPDATE trials SET state = 'RUNNING'")
         other.close()
+
+
+def test_a_signal_whose_handler_runs_inside_a_claim_is_raised_when_the_claim_ends():
+    # A signal received just before the claim blocks signals still runs its Python handler at the
+    # next bytecode, inside the claim: raised there, it would orphan the trial just set RUNNING.
+    from designspace.study.worker import _signals_deferred, stop_on_signals
+
+    restore = stop_on_signals()
+    steps = []
+    try:
+        with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+            with _signals_deferred():
+                signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)  # what Python does at that bytecode
+                steps.append("claimed")  # the claim completes: the worker knows its trial
+        assert steps == ["claimed"]
+        signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # later signals: ignored during clean-up
+    finally:
+        restore()

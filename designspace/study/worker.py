@@ -118,7 +118,11 @@ def stop_on_signals() -> Callable[[], None]:
         if fired.is_set():
             return
         fired.set()
-        raise KeyboardInterrupt(signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if _deferral.depth:  # inside _signals_deferred: raised when the block ends
+            _deferral.pending = name
+            return
+        raise KeyboardInterrupt(name)
 
     for s in previous:
         signal.signal(s, handler)
@@ -130,23 +134,43 @@ def stop_on_signals() -> Callable[[], None]:
     return restore
 
 
+class _Deferral:
+    """What :func:`_signals_deferred` tells the handler of :func:`stop_on_signals` (one per process,
+    as signal handlers are)."""
+
+    depth = 0
+    pending: str | None = None
+
+
+_deferral = _Deferral()
+
+
 @contextmanager
 def _signals_deferred() -> Iterator[None]:
-    """SIGINT/SIGTERM wait until the block ends (main thread, POSIX; elsewhere a no-op).
+    """SIGINT/SIGTERM wait until the block ends (main thread; elsewhere a no-op).
 
     Claiming writes RUNNING to the storage and then returns the trial; a KeyboardInterrupt in
     between would leave a RUNNING trial that no worker knows it owns (it only comes back once its
-    grace period has passed).
+    grace period has passed). Blocking the signals is not enough: one received just before the
+    block still runs its Python handler at the next bytecode, inside the block. So the handler of
+    :func:`stop_on_signals` defers to the block's end too; POSIX also holds new ones back.
     """
-    signals = {signal.SIGINT, signal.SIGTERM}
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    signals = {signal.SIGINT, signal.SIGTERM}
+    mask = hasattr(signal, "pthread_sigmask")
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals) if mask else None
+    _deferral.depth += 1
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if mask:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _deferral.depth -= 1
+    if not _deferral.depth and _deferral.pending:
+        name, _deferral.pending = _deferral.pending, None
+        raise KeyboardInterrupt(name)
 
 
 def make_sampler(config: StudyConfig, seed: int) -> Any:
