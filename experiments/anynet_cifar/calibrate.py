@@ -6,14 +6,13 @@ seeds at the budget and once at 4x the budget) and writes to ``results/anynet_ci
 
 * ``calibration.csv``: one row per model (its spec, flops, params and the three test errors);
 * ``calibration.json``: the Spearman (and Pearson) correlations with 95% bootstrap intervals,
-  the seed-to-seed noise against the spread between models, and the CPU time spent;
+  one run's noise against the spread between models (ICC), and the CPU time spent;
 * ``scatter_seed.{png,svg}``, ``scatter_budget.{png,svg}``: the two comparisons as scatter plots.
 
-    python experiments/anynet_cifar/calibrate.py [--attempt e2] [--storage URL] [--out DIR] [--min-models N]
+    python experiments/anynet_cifar/calibrate.py --attempt eN [--storage URL] [--out DIR] [--min-models N] [--partial]
 
-Attempt ``e1`` (1 epoch) missed the seed target and its 4x study was stopped at 19 models:
-``--attempt e1 --min-models 19`` reports it. ``e2`` (2 epochs) met the seed target and missed the
-budget's; ``e3`` (3 epochs) is the next.
+Each attempt's config says why it came; run.sh lists the exact command for each (``--min-models``
+for a 4x study stopped early, ``--partial`` for one stopped before it could be compared).
 """
 
 from __future__ import annotations
@@ -162,7 +161,7 @@ def scatter(
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--attempt", default="e2", help="the studies calibration_<attempt>_{seed0,seed1,long}")
+    p.add_argument("--attempt", required=True, help="the studies calibration_<attempt>_{seed0,seed1,long}")
     p.add_argument("--storage", default="sqlite:///results/anynet_cifar/calibration.db")
     p.add_argument("--out", help="default: results/anynet_cifar/calibration/<attempt>")
     p.add_argument("--min-models", type=int, default=32, help="models each study must have trained (default 32)")
