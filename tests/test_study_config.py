@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
+from dataclasses import replace
 
 import pytest
 
@@ -61,6 +63,24 @@ def test_train_seed_defaults_to_the_study_seed():
     other = StudyConfig.from_dict({**config.to_dict(), "study": {**config.to_dict()["study"], "train_seed": 100}})
     assert other.seed == 3 and [other.training_seed(k) for k in range(2)] == [100, 101]
     assert other != config and StudyConfig.from_dict(other.to_dict()) == other
+
+
+def test_a_list_of_training_seeds_gives_each_trial_one_training_per_entry():
+    config = StudyConfig(name="t", space="anynetx_a", trials=2, train_seed=[0, 1000], epochs=1)
+    assert config.train_seed == (0, 1000) and hash(config) == hash(replace(config))
+    assert [config.training_seeds(k) for k in range(2)] == [(0, 1000), (1, 1001)] and config.training_seed(1) == 1
+    assert config.to_dict()["study"]["train_seed"] == [0, 1000]  # JSON-able, and read back equal
+    assert StudyConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    assert StudyConfig(name="t", space="anynetx_a", trials=2, train_seed=4, epochs=1).training_seeds(1) == (5,)
+    for bad in ([], [1, 1], [1, "2"], [1.5]):
+        with pytest.raises(ValueError, match="study.train_seed"):
+            StudyConfig.from_dict(
+                {
+                    "study": {"name": "t", "trials": 2, "train_seed": bad},
+                    "space": {"name": "x"},
+                    "budget": {"epochs": 1},
+                }
+            )
 
 
 def test_name_defaults_to_the_file_stem_and_search_defaults_to_tpe(tmp_path):

@@ -138,3 +138,23 @@ def test_qmc_population_in_the_regime_or_a_pointer_to_uniform():
         assert 20e6 <= ds.complexity(spaces.get("regnetx").suggest(FixedTrial(p), 32), 32)["flops"] <= 40e6
     with pytest.raises(ValueError, match="sampler = 'uniform'"):
         population_params(config("anynetx_a", "1M:3M"), 4)
+
+
+@pytest.mark.slow
+def test_a_list_of_training_seeds_trains_each_model_once_per_seed_and_reports_the_mean(tmp_path):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    for name, seeds in (("pair", "[5, 900]"), ("five", "5"), ("nine", "900")):
+        path = config_file(tmp_path, name, trials=2)
+        path.write_text(path.read_text().replace("heartbeat_interval", f"train_seed = {seeds}\nheartbeat_interval"))
+        assert worker(path, url) == 0
+    pair, five, nine = (open_existing(url, n).trials() for n in ("pair", "five", "nine"))
+    for slot in range(2):
+        u = pair[slot].user_attrs
+        assert u["seeds"] == [5 + slot, 900 + slot] and u["seed"] == 5 + slot
+        # each training is the one a single-seed study runs (training is deterministic), and the
+        # trial's error is their mean; the time is their sum
+        assert u["test_errors"] == [five[slot].value, nine[slot].value]
+        assert pair[slot].value == pytest.approx((five[slot].value + nine[slot].value) / 2)
+        singles = five[slot].user_attrs["seconds"] + nine[slot].user_attrs["seconds"]
+        assert u["seconds"] == pytest.approx(singles, rel=0.8)
+        assert "seeds" not in five[slot].user_attrs and "test_errors" not in five[slot].user_attrs

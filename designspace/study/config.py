@@ -9,6 +9,8 @@ Layout (every key but ``study.trials``, ``space.name`` and one budget key has a 
     sampler = "uniform"          # population: uniform | qmc;  search: tpe | cmaes | random
     seed = 0                     # which models (population draws, search proposals)
     train_seed = 0               # optional, default: seed; trial k trains with train_seed + k
+                                 # a list ([0, 1000]): trial k trains once per entry (entry + k)
+                                 # and reports the mean test error (averages out seed noise)
     storage = "sqlite:///results/quickstart.db"   # default; --storage overrides
     heartbeat_interval = 10      # seconds between a running trial's heartbeats
     grace_period = 60            # a running trial without a heartbeat this long is lost (FAIL, re-queued)
@@ -95,7 +97,7 @@ class StudyConfig:
     mode: str = "population"
     sampler: str = ""  # "" = the mode's default
     seed: int = 0
-    train_seed: int | None = None  # None: seed
+    train_seed: int | tuple[int, ...] | None = None  # None: seed; a tuple: one training per entry
     resolution: int = 32
     flops: tuple[float, float] | None = None
     params: tuple[float, float] | None = None
@@ -128,8 +130,7 @@ class StudyConfig:
             raise _bad("study.sampler", sampler, f"{self.mode} mode takes {', '.join(SAMPLERS[self.mode])}")
         object.__setattr__(self, "sampler", sampler)
         _int(self.seed, "study.seed")
-        if self.train_seed is not None:
-            _int(self.train_seed, "study.train_seed")
+        object.__setattr__(self, "train_seed", _train_seed(self.train_seed))
         if self.storage is not None and (not isinstance(self.storage, str) or not self.storage):
             raise _bad("study.storage", self.storage, "must be a storage URL")
         _positive_number(self.heartbeat_interval, "study.heartbeat_interval")
@@ -161,8 +162,13 @@ class StudyConfig:
 
     # -- views ----------------------------------------------------------------------------
     def training_seed(self, slot: int) -> int:
-        """The seed trial ``slot`` trains with: ``train_seed`` (default ``seed``) + slot."""
-        return (self.seed if self.train_seed is None else self.train_seed) + slot
+        """The (first) seed trial ``slot`` trains with: ``train_seed`` (default ``seed``) + slot."""
+        return self.training_seeds(slot)[0]
+
+    def training_seeds(self, slot: int) -> tuple[int, ...]:
+        """Every seed trial ``slot`` trains with (one training each; the trial reports their mean)."""
+        base = self.seed if self.train_seed is None else self.train_seed
+        return tuple(s + slot for s in (base if isinstance(base, tuple) else (base,)))
 
     @property
     def train_overrides(self) -> dict[str, Any]:
@@ -176,7 +182,9 @@ class StudyConfig:
             for key, attr in keys.items():
                 value = getattr(self, attr)
                 if value is not None:
-                    part[key] = _range_text(value) if attr in ("flops", "params") else value
+                    if attr in ("flops", "params"):
+                        value = _range_text(value)
+                    part[key] = list(value) if isinstance(value, tuple) else value
             out[section] = part
         if self.train:
             out["train"] = self.train_overrides
@@ -267,6 +275,19 @@ def describe_difference(stored: dict[str, Any], mine: dict[str, Any]) -> str | N
 def _int(value: object, key: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _bad(key, value, "must be an integer")
+
+
+def _train_seed(value: object) -> int | tuple[int, ...] | None:
+    """``study.train_seed``: None, an integer, or a non-empty list of distinct integers (a tuple)."""
+    if value is None or not isinstance(value, (list, tuple)):
+        if value is not None:
+            _int(value, "study.train_seed")
+        return value  # type: ignore[return-value]
+    for v in value:
+        _int(v, "study.train_seed")
+    if not value or len(set(value)) != len(value):
+        raise _bad("study.train_seed", list(value), "a list must hold distinct integers")
+    return tuple(value)
 
 
 def _positive_int(value: object, key: str) -> None:

@@ -183,29 +183,39 @@ class TrainObjective:
         why = in_regime(c, cx)
         if why:  # the population and the proposals come from the regime: a bug if it happens
             return Outcome("FAIL", reason=why, attrs=attrs)
-        seed = c.training_seed(slot)
-        attrs["seed"] = seed
+        seeds = c.training_seeds(slot)
+        attrs["seed"] = seeds[0]
+        if len(seeds) > 1:
+            attrs["seeds"] = list(seeds)
         attrs["train_config"] = self.recipe.to_dict()
-        try:
-            result = self._train(trial, spec, seed)
-        except MemoryError as e:
-            return Outcome("FAIL", reason=f"out of memory: {_line(e)}", attrs=attrs)
-        except Exception as e:  # noqa: BLE001 - any error is this trial's result, the study goes on
-            if _is_oom(e):
-                _free_cuda()
-                return Outcome("FAIL", reason=f"out of memory: {_line(e)}", attrs=attrs)
-            return Outcome("FAIL", reason=f"error: {type(e).__name__}: {_line(e)}", attrs=attrs)
-        r = result.to_dict()
+        runs: list[dict[str, Any]] = []
+        for seed in seeds:
+            where = f"seed {seed}: " if len(seeds) > 1 else ""
+            try:
+                result = self._train(trial, spec, seed, report=not runs)
+            except MemoryError as e:
+                return Outcome("FAIL", reason=f"{where}out of memory: {_line(e)}", attrs=attrs)
+            except Exception as e:  # noqa: BLE001 - any error is this trial's result, the study goes on
+                if _is_oom(e):
+                    _free_cuda()
+                    return Outcome("FAIL", reason=f"{where}out of memory: {_line(e)}", attrs=attrs)
+                return Outcome("FAIL", reason=f"{where}error: {type(e).__name__}: {_line(e)}", attrs=attrs)
+            r = result.to_dict()
+            if result.status != "ok":
+                attrs.update({k: r[k] for k in RESULT_KEYS if k in r})
+                reason = f"{result.status}: {result.reason}" if result.reason else str(result.status)
+                return Outcome("FAIL", reason=where + reason, attrs=attrs)
+            runs.append(r)
+        r = combined(runs)
         attrs.update({k: r[k] for k in RESULT_KEYS if k in r})
+        if len(runs) > 1:
+            attrs["test_errors"] = [run["test_error"] for run in runs]
         for key in ("flops", "params"):  # of the model as trained (the data set's classes)
             if r.get(key) is not None:
                 attrs[key] = r[key]
-        if result.status == "ok":
-            return Outcome("COMPLETE", value=float(result.test_error), attrs=attrs)
-        reason = f"{result.status}: {result.reason}" if result.reason else str(result.status)
-        return Outcome("FAIL", reason=reason, attrs=attrs)
+        return Outcome("COMPLETE", value=float(r["test_error"]), attrs=attrs)
 
-    def _train(self, trial: optuna.Trial, spec: Any, seed: int) -> Any:
+    def _train(self, trial: optuna.Trial, spec: Any, seed: int, *, report: bool = True) -> Any:
         from designspace.train import train
 
         return train(
@@ -217,8 +227,22 @@ class TrainObjective:
             device=self.device,
             threads=self.threads,
             progress=False,
-            on_epoch=lambda epoch, info: _report(trial, epoch, info),
+            on_epoch=(lambda epoch, info: _report(trial, epoch, info)) if report else None,
         )
+
+
+def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result from the trainings of one trial (one per seed): the mean test error, train loss
+    and speed, the summed time; the rest (device, precision, epochs, complexity) from the first."""
+    if len(runs) == 1:
+        return runs[0]
+    out = dict(runs[0])
+    for key in ("test_error", "train_loss", "images_per_second"):
+        out[key] = sum(float(run[key]) for run in runs) / len(runs)
+    for key in ("seconds", "total_seconds"):
+        if key in out:
+            out[key] = sum(float(run[key]) for run in runs)
+    return out
 
 
 def _report(trial: optuna.Trial, epoch: int, info: dict) -> None:
