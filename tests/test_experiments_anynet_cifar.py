@@ -54,10 +54,17 @@ def test_the_configs_are_one_setup_that_differs_only_where_it_should():
         seed0, seed1, long = (c[f"calibration_{attempt}_{run}"] for run in ("seed0", "seed1", "long"))
         assert seed0.space == "anynetx_a" and seed0.trials >= 32 and seed0.seed != base.seed
         assert (seed0.seed, seed0.flops, seed0.train_subset) == (seed1.seed, base.flops, seed1.train_subset)
-        assert seed1.train_seed != seed0.train_seed and seed1.epochs == seed0.epochs
-        assert replace(long, name=seed0.name, epochs=seed0.epochs) == seed0 and long.epochs == 4 * seed0.epochs
+        assert seed1.epochs == seed0.epochs and seed1.train_seed != seed0.train_seed
+        assert not set(seed1.training_seeds(0)) & set(seed0.training_seeds(0))  # independent measurements
+        assert len(seed1.training_seeds(0)) == len(seed0.training_seeds(0))
+        # the 4x study: the same models and first training seed, 4x the epochs, one training per model
+        # (its own study, or an earlier attempt's that is the same study: e5's is e1's)
+        assert replace(long, name=seed0.name, epochs=seed0.epochs, train_seed=seed0.train_seed) == seed0
+        assert long.epochs == 4 * seed0.epochs and long.training_seeds(0) == seed0.training_seeds(0)[:1]
+        assert long.name in (f"calibration_{attempt}_long", *(f"calibration_{a}_long" for a in ATTEMPTS))
     last = c[f"calibration_{ATTEMPTS[-1]}_seed0"]
-    assert (last.epochs, last.train_subset) == (base.epochs, base.train_subset)  # the calibrated budget
+    calibrated = (last.epochs, last.train_subset, len(last.training_seeds(0)))
+    assert calibrated == (base.epochs, base.train_subset, len(base.training_seeds(0)))  # the calibrated budget
 
 
 @pytest.mark.slow
@@ -73,12 +80,14 @@ def test_configs_run_two_trials_and_the_scripts_report_them(tmp_path, monkeypatc
     frame = trials_frame(studies, list(POPULATIONS))
     assert (frame["state"] == "COMPLETE").all() and len(frame) == 12
     assert (frame["study"] == frame["space"]).all() and frame["flops"].between(4e6, 8e6).all()
-    runs = {name: trials_frame(calib, [name]) for name in CALIBRATION}
+    c = configs()
+    runs = {name: trials_frame(calib, [c[name].name]) for name in CALIBRATION}
     assert all((f["state"] == "COMPLETE").all() and len(f) == 2 for f in runs.values())
     for attempt in ATTEMPTS:
         seed0, seed1, long = (runs[f"calibration_{attempt}_{run}"] for run in ("seed0", "seed1", "long"))
         assert seed0["spec"].equals(seed1["spec"]) and seed0["spec"].equals(long["spec"])
-        assert seed0["seed"].tolist() == long["seed"].tolist() == [0, 1] and seed1["seed"].tolist() == [1000, 1001]
+        first = c[f"calibration_{attempt}_seed1"].training_seed(0)
+        assert seed0["seed"].tolist() == long["seed"].tolist() == [0, 1] and seed1["seed"].tolist() == [first, first + 1]
 
     out = tmp_path / "results"
     calibrate = script("calibrate")

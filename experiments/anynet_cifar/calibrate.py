@@ -28,6 +28,7 @@ from scipy import stats
 
 from designspace.analysis.pipeline import spec_summary
 from designspace.analysis.plots import render
+from designspace.study.config import StudyConfig, load_config
 from designspace.study.export import trials_frame
 from designspace.study.join import open_existing
 
@@ -39,20 +40,57 @@ COMPARISONS = {"seed": ("seed0", "seed1"), "budget": ("seed0", "long"), "budget_
 TARGETS = ("seed", "budget")
 
 
+HERE = Path(__file__).resolve().parent
+
+
 def studies(attempt: str) -> dict[str, str]:
-    return {run: f"calibration_{attempt}_{run}" for run in RUNS}
+    """The study each of the attempt's configs (``calibration_<attempt>_<run>.toml``) runs: its own,
+    or an earlier attempt's where the two would be the same study (e5's 4x study is e1's)."""
+    names = {}
+    for run in RUNS:
+        path = HERE / f"calibration_{attempt}_{run}.toml"
+        if not path.is_file():
+            raise ValueError(f"no calibration attempt {attempt!r}: {path.name} does not exist")
+        names[run] = load_config(path).name
+    return names
 
 
-def load(storage: str, attempt: str) -> tuple[pd.DataFrame, dict[str, float], int | None]:
+def trainings(config: StudyConfig) -> int:
+    """How many trainings one model's error averages (one per training seed)."""
+    return len(config.training_seeds(0))
+
+
+def seeds_text(config: StudyConfig, n: int) -> str:
+    """'training seed 0..31', or 'mean of training seeds 0..31 and 1000..1031'."""
+    ranges = [f"{s}..{s + n - 1}" for s in config.training_seeds(0)]
+    if len(ranges) == 1:
+        return f"training seed {ranges[0]}"
+    return f"mean of training seeds {', '.join(ranges[:-1])} and {ranges[-1]}"
+
+
+def load(storage: str, attempt: str, *, partial: bool = False) -> tuple[pd.DataFrame, dict[str, StudyConfig]]:
     """One row per model of the first study (by its population index) with the three test errors,
-    each study's budget in epochs and their training subset (None: the whole training set). Models
-    are matched by spec: a re-queued slot (a worker was stopped) has a new trial number but the same
-    model."""
+    and the three studies' configs as stored. Models are matched by spec: a re-queued slot (a
+    worker was stopped) has a new trial number but the same model. With ``partial``, a seed1 or
+    4x study never started counts as no models (its config from its file)."""
     names = studies(attempt)
-    frames = {k: trials_frame(storage, [name]) for k, name in names.items()}
+    configs: dict[str, StudyConfig] = {}
+    frames: dict[str, pd.DataFrame | None] = {}
+    for key, name in names.items():
+        try:
+            configs[key] = open_existing(storage, name).config
+        except ValueError:
+            if not partial or key == "seed0":
+                raise
+            configs[key], frames[key] = load_config(HERE / f"calibration_{attempt}_{key}.toml"), None
+        else:
+            frames[key] = trials_frame(storage, [name])
     models = frames["seed0"].drop_duplicates("spec").sort_values("trial").set_index("spec")
     table = pd.DataFrame({"flops": models["flops"], "params": models["params"]})
     for key, frame in frames.items():
+        if frame is None:
+            table[f"error_{key}"] = table[f"seconds_{key}"] = np.nan
+            continue
         if not set(frame["spec"].dropna()) <= set(models.index):
             raise ValueError(f"{names[key]} trained other models than {names['seed0']}")
         done = frame[frame["state"] == "COMPLETE"].set_index("spec")
@@ -60,10 +98,9 @@ def load(storage: str, attempt: str) -> tuple[pd.DataFrame, dict[str, float], in
         table[f"seconds_{key}"] = done["seconds"].reindex(table.index)
     table.index = pd.Index(range(len(table)), name="model")
     table.insert(2, "spec", models.index.map(spec_summary))
-    configs = {k: open_existing(storage, name).config for k, name in names.items()}
     if len({c.train_subset for c in configs.values()}) > 1:
         raise ValueError(f"the studies of attempt {attempt} train on different subsets")
-    return table, {k: c.epochs for k, c in configs.items()}, configs["seed0"].train_subset
+    return table, configs
 
 
 def boot_ci(x: np.ndarray, y: np.ndarray, n_boot: int = 10_000, seed: int = 0) -> tuple[float, float]:
@@ -104,6 +141,8 @@ def compare(table: pd.DataFrame, a: str, b: str) -> dict:
 def noise_and_spread(table: pd.DataFrame) -> dict[str, float]:
     """Split the two seeds' errors into one run's noise and the spread between models' true errors.
 
+    A run is one trial: where a study trains each model with several seeds, their mean.
+
     With ``e = true + noise`` per run: var(seed1 - seed0) = 2 noise^2, var(mean of the two) =
     spread^2 + noise^2 / 2. ``icc`` = spread^2 / (spread^2 + noise^2): the share of one run's
     variance that is the model's, the reliability a budget buys (Spearman is its noisier rank cousin).
@@ -123,23 +162,23 @@ def images_text(subset: int | None) -> str:
     return f"{subset / 1000:g}k" if subset else "all images"
 
 
-def labels(key: str, epochs: dict[str, float], subset: int | None) -> tuple[str, str]:
+def labels(key: str, configs: dict[str, StudyConfig], n: int) -> tuple[str, str]:
     if key == "seed":
-        return "training seed 0..31", "training seed 1000..1031"
-    data = images_text(subset)
-    return f"budget: {epochs['seed0']:g} epoch(s) x {data}", f"4x budget: {epochs['long']:g} epochs x {data}"
+        return seeds_text(configs["seed0"], n), seeds_text(configs["seed1"], n)
+    data = images_text(configs["seed0"].train_subset)
+    short, long = configs["seed0"], configs["long"]
+    times = f"{trainings(short)} x " if trainings(short) > 1 else ""
+    return f"budget: {times}{short.epochs:g} epoch(s) x {data}", f"4x budget: {long.epochs:g} epochs x {data}"
 
 
-def scatter(
-    table: pd.DataFrame, key: str, result: dict, out: Path, epochs: dict[str, float], subset: int | None
-) -> None:
+def scatter(table: pd.DataFrame, key: str, result: dict, out: Path, configs: dict[str, StudyConfig]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     a, b = COMPARISONS[key]
-    xlabel, ylabel = labels(key, epochs, subset)
+    xlabel, ylabel = labels(key, configs, len(table))
     x, y = table[f"error_{a}"], table[f"error_{b}"]
     fig, ax = plt.subplots(figsize=(4.6, 4.4), layout="constrained")
     sc = ax.scatter(x, y, c=table["flops"] / 1e6, cmap="viridis", s=28, edgecolors="k", linewidths=0.3)
@@ -159,6 +198,11 @@ def scatter(
     plt.close(fig)
 
 
+def _mean(errors: pd.Series) -> float | None:
+    """The mean test error, None (JSON null) where a study has none."""
+    return float(errors.mean()) if errors.notna().any() else None
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--attempt", required=True, help="the studies calibration_<attempt>_{seed0,seed1,long}")
@@ -168,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--partial", action="store_true", help="record comparisons short of --min-models as stopped")
     args = p.parse_args(argv)
     try:
-        table, epochs, subset = load(args.storage, args.attempt)
+        names = studies(args.attempt)
+        table, configs = load(args.storage, args.attempt, partial=args.partial)
     except ValueError as e:
         print(f"calibrate: {e}", file=sys.stderr)
         return 2
@@ -193,13 +238,14 @@ def main(argv: list[str] | None = None) -> int:
     seconds = {k: float(table[f"seconds_{k}"].sum()) for k in RUNS}
     summary = {
         "attempt": args.attempt,
-        "studies": studies(args.attempt),
-        "epochs": epochs,
-        "train_subset": subset,
+        "studies": names,
+        "epochs": {k: c.epochs for k, c in configs.items()},
+        "trainings_per_model": {k: trainings(c) for k, c in configs.items()},
+        "train_subset": configs["seed0"].train_subset,
         "target": TARGET,
         "models": len(table),
         "min_models": args.min_models,
-        "mean_error": {k: float(table[f"error_{k}"].mean()) for k in RUNS},
+        "mean_error": {k: _mean(table[f"error_{k}"]) for k in RUNS},
         "comparisons": results,
         "training_cpu_hours": {k: v / 3600 for k, v in seconds.items()},
         "not_complete": {k: int(table[f"error_{k}"].isna().sum()) for k in RUNS},
@@ -208,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     (out / "calibration.json").write_text(json.dumps(summary, indent=2) + "\n")
     for key in TARGETS:
         if not results[key].get("stopped"):
-            scatter(table, key, results[key], out, epochs, subset)
+            scatter(table, key, results[key], out, configs)
         else:  # no plot of a comparison not measured, not even one left by an earlier run
             for ext in ("png", "svg"):
                 (out / f"scatter_{key}.{ext}").unlink(missing_ok=True)
@@ -224,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
             f" vs spread between models {r['sd_between_models']:.2f} pt"
             + (f"; one run's noise {r['noise_sd_per_run']:.2f} pt, ICC {r['icc']:.2f}" if "icc" in r else "")
         )
-    print(f"wrote {out}/calibration.csv, calibration.json, scatter_seed.png, scatter_budget.png")
+    plots = [f"scatter_{key}.png" for key in TARGETS if not results[key].get("stopped")]
+    print(f"wrote {out}/" + ", ".join(["calibration.csv", "calibration.json", *plots]))
     return 0
 
 

@@ -28,8 +28,10 @@ import pandas as pd
 from designspace.analysis.edf import edf
 from designspace.analysis.inputs import populations
 from designspace.analysis.pipeline import Analysis, Options, analyze, write_analysis
+from designspace.study.config import StudyConfig, load_config
 from designspace.study.export import trials_frame, write_frame
 from designspace.study.join import open_existing
+from designspace.train import TrainConfig
 
 HERE = Path(__file__).resolve().parent
 STUDIES = ("anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e", "regnetx")
@@ -216,12 +218,7 @@ def write_report(
         "",
         "| | this run | the paper (Radosavovic et al. 2020, §3) |",
         "|---|---|---|",
-        "| data | CIFAR-10, 32 px; a fixed stratified 20k of the 50k training images; full 10k test set "
-        "| ImageNet, 224 px |",
-        "| regime | 4–8 M multiply-adds (flops), drawn uniformly from each space inside it | 360–400 MF |",
-        "| models | 100 per space (uniform draws, `study.seed` 0) | 500 per space |",
-        "| budget | 2 epochs over the 20k subset (40k images, batch 128), one-cycle lr 0.8, SGD nesterov, wd 1e-4, "
-        "label smoothing 0.1, bf16 autocast | 10 epochs |",
+        *setup_rows(load_config(HERE / f"{STUDIES[0]}.toml")),
         "| hardware | 2 CPU cores, 2 single-thread workers | GPUs |",
         "",
         "EDFs are flops-normalized (`designspace analyze` default: every population reweighted to the same "
@@ -340,13 +337,14 @@ def calibration_section(calibs: dict[str, dict], out: Path) -> list[str]:
         for name, c in calibs.items()
     )
     lines += [
-        f"The same {final['models']} AnyNetX-A models (seed 100, 4–8 MF) trained three times per attempt: "
-        "training seeds 0..31 and 1000..1031 at the budget, and seeds 0..31 at 4× the budget (4× the epochs "
+        f"The same {final['models']} AnyNetX-A models (seed 100, 4–8 MF) measured three times per attempt: "
+        "twice at the budget with different training seeds, and once at 4× the budget (4× the epochs "
         f"over the same images). Target: Spearman ≥ {final['target']} for both, the budget's taken on "
-        "seeds 0..31; seeds 1000..1031 against the 4× study are a second estimate of it (*italics*), since "
-        f"one Spearman over {final['models']} models moves that much between seeds. The two seeds also "
-        "split one run's variance into noise and the spread between the models' true errors: ICC = "
-        "spread² / (spread² + noise²), the reliability of one run. Attempts in order: "
+        "the first measurement; the second against the 4× study is a second estimate of it (*italics*), since "
+        f"one Spearman over {final['models']} models moves that much between seeds. The two measurements also "
+        "split one measurement's variance into noise and the spread between the models' true errors: ICC = "
+        "spread² / (spread² + noise²), the reliability of one measurement (one training, or in an attempt "
+        "that trains each model twice, their mean). Attempts in order: "
         f"{history}. The populations train with {last}'s budget, {budget_text(final)}.",
         "",
         "| attempt | budget | comparison | n | Spearman [95% bootstrap] | Pearson | sd of the difference "
@@ -359,7 +357,8 @@ def calibration_section(calibs: dict[str, dict], out: Path) -> list[str]:
         for key, r in c["comparisons"].items():
             head = f"| {attempt} | {budget_text(c)} | {names[key]} | {r['n']} |"
             if r.get("stopped"):
-                lines.append(f"{head} not measured: the 4× study was stopped | | | | | – | {hours:.2f} |")
+                why = "the 4× study was stopped" if r["n"] else "the 4× study was not run"
+                lines.append(f"{head} not measured: {why} | | | | | – | {hours:.2f} |")
                 continue
             target = target_verdict(c, key) if key in ("seed", "budget") else "–"
             icc = f"{r['noise_sd_per_run']:.2f} pt, {r['icc']:.2f}" if "icc" in r else ""
@@ -415,7 +414,30 @@ def calibration_commands(calibs: dict[str, dict], cfg: str) -> list[str]:
 
 def budget_text(calib: dict) -> str:
     e, subset = calib["epochs"]["seed0"], calib["train_subset"]
-    return f"{e:g} epoch{'' if e == 1 else 's'} × {f'{subset / 1000:g}k' if subset else 'all'} images"
+    k = calib.get("trainings_per_model", {}).get("seed0", 1)
+    text = f"{e:g} epoch{'' if e == 1 else 's'} × {f'{subset / 1000:g}k' if subset else 'all'} images"
+    return f"{k} trainings of {text}, mean error" if k > 1 else text
+
+
+def setup_rows(c: StudyConfig) -> list[str]:
+    """The Setup table's data, regime, models and budget rows, from the populations' config."""
+    images = f"a fixed stratified {c.train_subset / 1000:g}k of the" if c.train_subset else "all"
+    recipe = TrainConfig.from_dict(c.train_overrides)
+    lo, hi = c.flops or (0, float("inf"))
+    seeds = len(c.training_seeds(0))
+    per_model = f"{seeds} trainings per model (training seeds {', '.join(map(str, c.training_seeds(0)))} + slot), "
+    return [
+        f"| data | CIFAR-10, {c.resolution} px; {images} 50k training images; full 10k test set | ImageNet, 224 px |",
+        f"| regime | {lo / 1e6:g}–{hi / 1e6:g} M multiply-adds (flops), drawn uniformly from each space inside it "
+        "| 360–400 MF |",
+        f"| models | {c.trials} per space (uniform draws, `study.seed` {c.seed}) | 500 per space |",
+        f"| budget | {per_model if seeds > 1 else ''}{c.epochs:g} epoch(s) each, batch "
+        f"{recipe.batch_size}, one-cycle lr {recipe.lr:g}, SGD{' nesterov' if recipe.nesterov else ''}, "
+        f"wd {recipe.weight_decay:g}, label smoothing {recipe.label_smoothing:g}, precision {recipe.precision}"
+        f"{' (bf16 autocast on this CPU)' if recipe.precision == 'auto' else ''}; "
+        "a model's error is "
+        f"{'the mean of its trainings' if seeds > 1 else 'its one training'} | 10 epochs, one training |",
+    ]
 
 
 def read_calibrations(out: Path) -> dict[str, dict]:
