@@ -87,7 +87,8 @@ def test_configs_run_two_trials_and_the_scripts_report_them(tmp_path, monkeypatc
         seed0, seed1, long = (runs[f"calibration_{attempt}_{run}"] for run in ("seed0", "seed1", "long"))
         assert seed0["spec"].equals(seed1["spec"]) and seed0["spec"].equals(long["spec"])
         first = c[f"calibration_{attempt}_seed1"].training_seed(0)
-        assert seed0["seed"].tolist() == long["seed"].tolist() == [0, 1] and seed1["seed"].tolist() == [first, first + 1]
+        assert seed0["seed"].tolist() == long["seed"].tolist() == [0, 1]
+        assert seed1["seed"].tolist() == [first, first + 1]
 
     out = tmp_path / "results"
     calibrate = script("calibrate")
