@@ -285,3 +285,34 @@ def test_a_signal_whose_handler_runs_inside_a_claim_is_raised_when_the_claim_end
         signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # later signals: ignored during clean-up
     finally:
         restore()
+
+
+def test_the_signal_handler_takes_no_lock_so_a_second_signal_inside_it_cannot_deadlock():
+    # The parent's SIGTERM can arrive while the worker's main thread is still inside the handler of
+    # the SIGINT before it: Python then runs the handler again, nested. A handler that takes a
+    # non-reentrant lock (threading.Event.set does) waits on itself forever -- a study run that
+    # never exits. The handler may only touch plain Python objects.
+    from designspace.study.worker import stop_on_signals
+
+    restore = stop_on_signals()
+    handler = signal.getsignal(signal.SIGINT)
+    locks = []
+
+    def watch(frame, event, arg):  # noqa: ANN001 - sys.setprofile's signature
+        if event == "c_call" and getattr(arg, "__name__", "") in ("acquire", "__enter__"):
+            locks.append(arg)
+        elif event == "call" and frame.f_code.co_filename.endswith("threading.py"):
+            locks.append(frame.f_code.co_name)
+
+    try:
+        sys.setprofile(watch)
+        try:
+            handler(signal.SIGINT, None)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sys.setprofile(None)
+        assert locks == []
+        handler(signal.SIGTERM, None)  # the nested or later one: ignored, returns at once
+    finally:
+        restore()

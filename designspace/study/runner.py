@@ -276,9 +276,9 @@ def _stop(procs: list[Any], timeout: float = 60.0) -> None:
             p.join(max(0.1, deadline - time.monotonic()))
         except KeyboardInterrupt:
             break
-    for p in procs:
-        if p.is_alive():
-            p.terminate()
+    for p in procs:  # still there: stuck; SIGKILL (a stopping worker ignores SIGTERM), or this
+        if p.is_alive():  # process would wait for it forever on exit. Its trial is lost, re-run on resume.
+            p.kill()
             p.join(5)
 
 

@@ -111,13 +111,16 @@ def stop_on_signals() -> Callable[[], None]:
 
     Returns a function restoring the previous handlers (main thread only).
     """
-    fired = threading.Event()
+    # A plain flag, not a threading.Event: a handler runs between two bytecodes of the main thread,
+    # possibly inside another run of itself (SIGINT, then the parent's SIGTERM), and Event.set()
+    # takes a non-reentrant lock -- the second run would wait forever on the first.
+    fired: list[bool] = []
     previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
 
     def handler(signum: int, frame: object) -> None:
-        if fired.is_set():
+        if fired:
             return
-        fired.set()
+        fired.append(True)
         name = signal.Signals(signum).name
         if _deferral.depth:  # inside _signals_deferred: raised when the block ends
             _deferral.pending = name
