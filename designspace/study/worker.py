@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from designspace.study.config import StudyConfig
-from designspace.study.join import StudyHandle, join_study
+from designspace.study.join import StudyHandle, join_study, open_existing
 from designspace.study.objective import Objective, Outcome, TrainObjective, slot_params
 from designspace.study.slots import (
     DUPLICATE,
@@ -245,11 +245,25 @@ class Worker:
         from optuna.trial import TrialState
 
         claimed, self._current = self._current, None
-        if claimed is None or self.storage.get_trial(claimed._trial_id).state != TrialState.RUNNING:
+        if claimed is None:
+            return
+        self._reopen()
+        if self.storage.get_trial(claimed._trial_id).state != TrialState.RUNNING:
             return
         if self._end(claimed, Outcome("FAIL", reason=reason), INTERRUPTED):
             self._requeue(slot_of(claimed), claimed)  # type: ignore[arg-type]
         self.report.interrupted = True
+
+    def _reopen(self) -> None:
+        """A fresh connection to the storage: the interrupt may have hit the old one mid-operation
+        (a journal replay half applied, a database session mid-transaction)."""
+        try:
+            handle = open_existing(self.handle.url, self.config.name)
+        except Exception as e:  # noqa: BLE001 - the old connection is still worth a try
+            log.warning("could not reopen the storage (%s); using the interrupted connection", e)
+            return
+        handle.config = self.config
+        self.handle, self.storage = handle, handle.storage
 
     def _claim(self, ledger: Ledger) -> FrozenTrial | None:
         from optuna.exceptions import UpdateFinishedTrialError
