@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from designspace.analysis import reliability
 from designspace.analysis.pipeline import spec_summary
 from designspace.analysis.plots import render
 from designspace.study.config import StudyConfig, load_config
@@ -139,23 +140,10 @@ def compare(table: pd.DataFrame, a: str, b: str) -> dict:
 
 
 def noise_and_spread(table: pd.DataFrame) -> dict[str, float]:
-    """Split the two seeds' errors into one run's noise and the spread between models' true errors.
-
-    A run is one trial: where a study trains each model with several seeds, their mean.
-
-    With ``e = true + noise`` per run: var(seed1 - seed0) = 2 noise^2, var(mean of the two) =
-    spread^2 + noise^2 / 2. ``icc`` = spread^2 / (spread^2 + noise^2): the share of one run's
-    variance that is the model's, the reliability a budget buys (Spearman is its noisier rank cousin).
-    """
-    ok = table["error_seed0"].notna() & table["error_seed1"].notna()
-    x, y = table.loc[ok, "error_seed0"].to_numpy(float), table.loc[ok, "error_seed1"].to_numpy(float)
-    noise2 = float(np.var(y - x, ddof=1)) / 2
-    spread2 = max(float(np.var((x + y) / 2, ddof=1)) - noise2 / 2, 0.0)
-    return {
-        "noise_sd_per_run": noise2**0.5,
-        "spread_sd_true": spread2**0.5,
-        "icc": spread2 / (spread2 + noise2) if spread2 + noise2 > 0 else float("nan"),
-    }
+    """One run's noise, the spread between models' true errors and the ICC from the two seeds
+    (:mod:`designspace.analysis.reliability`). A run is one trial: where a study trains each model
+    with several seeds, their mean."""
+    return reliability.noise_and_spread(table["error_seed0"], table["error_seed1"])
 
 
 def images_text(subset: int | None) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from designspace.analysis import reliability
 from designspace.analysis.edf import edf
 from designspace.analysis.inputs import populations
 from designspace.analysis.pipeline import Analysis, Options, analyze, write_analysis
@@ -278,6 +279,7 @@ def write_report(
         "",
     ]
     lines += calibration_section(calibs, out)
+    lines += noise_section(storage)
     lines += [
         "## Cost",
         "",
@@ -378,6 +380,42 @@ def calibration_section(calibs: dict[str, dict], out: Path) -> list[str]:
         ]
     lines += ["", "Tables: `calibration/<attempt>/calibration.csv`; figures: `calibration.json` beside them.", ""]
     return lines
+
+
+def noise_section(storage: str) -> list[str]:
+    """Each population's own seed noise: its models' two trainings split its variance (as the
+    calibration's two measurements do), so every EDF says how much of it is noise."""
+    rows = []
+    for name in STUDIES:
+        trials = open_existing(storage, name).trials()
+        pairs = [
+            t.user_attrs["test_errors"]
+            for t in trials
+            if t.state.name == "COMPLETE" and len(t.user_attrs.get("test_errors", ())) == 2
+        ]
+        if len(pairs) >= 2:
+            a, b = zip(*pairs, strict=True)
+            rows.append((name, len(pairs), reliability.noise_and_spread(a, b)))
+    if not rows:
+        return []
+    lines = [
+        "## Seed noise in the populations",
+        "",
+        "Every model here was trained twice (two training seeds) and its error is the mean, so each "
+        "population measures its own noise: one training's noise sd, the sd of the models' true errors, "
+        "and the reliability of one training (ICC) and of the two-training mean that the EDFs use "
+        "(Spearman–Brown).",
+        "",
+        "| space | models | one training's noise | spread between models | ICC, one training "
+        "| reliability of the mean |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, n, r in rows:
+        lines.append(
+            f"| {LABEL[name]} | {n} | {r['noise_sd_per_run']:.2f} pt | {r['spread_sd_true']:.2f} pt | {r['icc']:.2f} "
+            f"| {reliability.reliability_of_mean(r['icc'], 2):.2f} |"
+        )
+    return [*lines, ""]
 
 
 def target_verdict(calib: dict, key: str) -> str:
