@@ -291,7 +291,10 @@ def write_report(
             f"| {s['study']} | {s['complete']} | {s['failed']} | {s['wall_hours']:.2f} | {s['worker_hours']:.2f} "
             f"| {s['trials_per_hour']:.0f} |"
         )
-    calib_hours = sum(sum(c["training_cpu_hours"].values()) for c in calibs.values())
+    # by study: an attempt may reuse an earlier one's study (e5's 4x study is e1's)
+    calib_hours = sum(
+        {c["studies"][k]: h for c in calibs.values() for k, h in c["training_cpu_hours"].items()}.values()
+    )
     lines += [
         "",
         f"Populations: {wall:.2f} h wall clock on 2 cores (time with a trial running; gaps between sessions "

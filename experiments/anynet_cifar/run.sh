@@ -2,8 +2,8 @@
 # The AnyNetX A->E / RegNetX reproduction on CIFAR-10, every step in order (see REPORT.md).
 # Each study resumes where it stopped: run this again after an interruption.
 #
-#   bash experiments/anynet_cifar/run.sh calibration   # 3 x 32 AnyNetX-A models, ~2.3 h on 2 cores
-#   bash experiments/anynet_cifar/run.sh populations   # 6 x 100 models (two rounds of 50), ~7 h on 2 cores
+#   bash experiments/anynet_cifar/run.sh calibration   # 3 x 32 AnyNetX-A models, ~1.8 h on 2 cores
+#   bash experiments/anynet_cifar/run.sh populations   # 6 x 100 models (two rounds of 50), ~10 h on 2 cores
 #   bash experiments/anynet_cifar/run.sh report        # tables, plots, REPORT.md, the HTML report
 #   bash experiments/anynet_cifar/run.sh               # all three
 #
@@ -16,15 +16,17 @@ step=${1:-all}
 shift || true
 
 calibration() {
-  # attempts e1-e3 (1, 2, 3 epochs over a 20k subset) came before; their studies are in results/
-  # as they ended:
-  #   python "$here/calibrate.py" --attempt e1 --min-models 19
+  # attempts e1-e4 (one training per model: 1, 2, 3 epochs over a 20k subset, 1 epoch over all 50k)
+  # came before; their studies are in results/ as they ended:
+  #   python "$here/calibrate.py" --attempt e1
   #   python "$here/calibrate.py" --attempt e2
   #   python "$here/calibrate.py" --attempt e3 --partial
+  #   python "$here/calibrate.py" --attempt e4 --partial
+  # e5 (two trainings of e1's budget per model) reuses e1's 4x study: calibration_e5_long.toml is it
   for v in seed0 seed1 long; do
-    designspace study run "$here/calibration_e4_$v.toml" --results "$out/calibration" "$@"
+    designspace study run "$here/calibration_e5_$v.toml" --results "$out/calibration" "$@"
   done
-  python "$here/calibrate.py" --attempt e4
+  python "$here/calibrate.py" --attempt e5
 }
 
 populations() {
