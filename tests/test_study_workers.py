@@ -207,7 +207,10 @@ def test_ctrl_c_marks_running_trials_failed_and_says_how_to_resume(tmp_path, cap
     trials = open_existing(url, name).trials()
     assert not [t for t in trials if t.state.name == "RUNNING"], err
     interrupted = [t for t in trials if t.system_attrs.get("designspace:outcome") == "interrupted"]
-    assert interrupted and all(t.state.name == "FAIL" for t in interrupted)
+    states = [
+        (t.number, t.state.name, t.system_attrs.get("designspace:outcome"), t.user_attrs.get("reason")) for t in trials
+    ]
+    assert interrupted and all(t.state.name == "FAIL" for t in interrupted), (states, err)
     assert all(t.user_attrs["reason"].startswith("interrupted") for t in interrupted)
     assert main(["study", "worker", str(config), "--storage", url, "--threads", "1", "--quiet"]) == 0
     all_trials = check_population(url, name, 3, capsys)
@@ -316,3 +319,38 @@ def test_the_signal_handler_takes_no_lock_so_a_second_signal_inside_it_cannot_de
         handler(signal.SIGTERM, None)  # the nested or later one: ignored, returns at once
     finally:
         restore()
+
+
+@pytest.mark.parametrize("swallowed_by", ["library", "objective"])
+def test_a_stop_signal_that_library_code_turned_into_another_error_still_stops_the_worker(tmp_path, swallowed_by):
+    # Optuna's journal lock, interrupted right after unlinking its lock file, unlinks it again in
+    # `except BaseException` and raises FileNotFoundError instead of the KeyboardInterrupt. The
+    # worker must not take that for the trial's own error and go on: seen as a study that ran to
+    # its end after Ctrl-C, with the interrupted trial recorded as an error.
+    from designspace.study.config import StudyConfig
+    from designspace.study.objective import Outcome
+    from designspace.study.worker import run_worker, stop_on_signals
+
+    def objective(trial, slot):  # noqa: ANN001, ANN202
+        try:
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # the signal lands in library code
+        except KeyboardInterrupt:
+            if swallowed_by == "objective":  # TrainObjective turns exceptions into FAIL outcomes
+                return Outcome("FAIL", reason="error: FileNotFoundError: lock.rename")
+            raise FileNotFoundError("lock.rename") from None
+        return Outcome("COMPLETE", value=1.0)
+
+    config = StudyConfig(name="swallowed", space="anynetx_a", trials=2, flops=(1e6, 3e6), epochs=1)
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    restore = stop_on_signals()
+    try:
+        with pytest.raises(KeyboardInterrupt, match="SIGINT"):
+            run_worker(config, url, objective=objective)
+    finally:
+        restore()
+    trials = open_existing(url, "swallowed").trials()
+    first = next(t for t in trials if t.number == 0)
+    assert first.state.name == "FAIL" and first.system_attrs["designspace:outcome"] == "interrupted"
+    assert first.user_attrs["reason"] == "interrupted (SIGINT)"
+    assert not [t for t in trials if t.state.name in ("RUNNING", "COMPLETE")]  # stopped: nothing else ran
+    assert run_worker(config, url, objective=lambda trial, slot: Outcome("COMPLETE", value=1.0)).results == 2

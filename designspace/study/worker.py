@@ -111,17 +111,16 @@ def stop_on_signals() -> Callable[[], None]:
 
     Returns a function restoring the previous handlers (main thread only).
     """
-    # A plain flag, not a threading.Event: a handler runs between two bytecodes of the main thread,
-    # possibly inside another run of itself (SIGINT, then the parent's SIGTERM), and Event.set()
-    # takes a non-reentrant lock -- the second run would wait forever on the first.
-    fired: list[bool] = []
+    # Plain attributes, not a threading.Event: a handler runs between two bytecodes of the main
+    # thread, possibly inside another run of itself (SIGINT, then the parent's SIGTERM), and
+    # Event.set() takes a non-reentrant lock -- the second run would wait forever on the first.
+    _deferral.signalled = None
     previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
 
     def handler(signum: int, frame: object) -> None:
-        if fired:
+        if _deferral.signalled:
             return
-        fired.append(True)
-        name = signal.Signals(signum).name
+        name = _deferral.signalled = signal.Signals(signum).name
         if _deferral.depth:  # inside _signals_deferred: raised when the block ends
             _deferral.pending = name
             return
@@ -133,16 +132,32 @@ def stop_on_signals() -> Callable[[], None]:
     def restore() -> None:
         for s, h in previous.items():
             signal.signal(s, h)
+        _deferral.signalled = _deferral.pending = None  # the handler's state goes with it
 
     return restore
 
 
 class _Deferral:
-    """What :func:`_signals_deferred` tells the handler of :func:`stop_on_signals` (one per process,
-    as signal handlers are)."""
+    """What :func:`_signals_deferred` tells the handler of :func:`stop_on_signals`, and whether it
+    ran (one per process, as signal handlers are)."""
 
     depth = 0
     pending: str | None = None
+    #: the signal that asked this process to stop (None: none yet)
+    signalled: str | None = None
+
+
+def _stop_if_signalled() -> None:
+    """Raise the KeyboardInterrupt a signal asked for, if code in between lost it.
+
+    A KeyboardInterrupt raised at an arbitrary bytecode can be turned into another exception by
+    library code it lands in: Optuna's journal lock, interrupted right after unlinking its lock
+    file, unlinks it again in ``except BaseException`` and raises FileNotFoundError instead. The
+    worker would record that as the trial's error and go on running. After any failure, and
+    before each new trial, the worker asks here whether it was told to stop.
+    """
+    if _deferral.signalled and not _deferral.depth:
+        raise KeyboardInterrupt(_deferral.signalled)
 
 
 _deferral = _Deferral()
@@ -220,6 +235,7 @@ class Worker:
     def run(self) -> WorkerReport:
         try:
             while self.max_trials is None or self.report.ran < self.max_trials:
+                _stop_if_signalled()
                 ledger = self.handle.ledger()
                 if ledger.done:
                     self._drop_orphans(ledger)
@@ -238,6 +254,11 @@ class Worker:
         except KeyboardInterrupt as e:
             self._abandon(f"interrupted ({e.args[0]})" if e.args else "interrupted")
             raise
+        except Exception as e:
+            if not _deferral.signalled:
+                raise
+            self._abandon(f"interrupted ({_deferral.signalled})")  # the interrupt, under another name
+            raise KeyboardInterrupt(_deferral.signalled) from e
         return self.report
 
     def _abandon(self, reason: str) -> None:
@@ -316,8 +337,11 @@ class Worker:
         try:
             outcome = self.objective(trial, slot)
         except Exception as e:  # noqa: BLE001 - an objective that raises is a failed trial
+            _stop_if_signalled()  # ... unless it failed because a stop signal landed in it
             text = str(e).strip().splitlines()
             return Outcome("FAIL", reason=f"error: {type(e).__name__}: {text[0] if text else ''}")
+        if outcome.state != "COMPLETE":  # the objective caught the error itself
+            _stop_if_signalled()
         if outcome.state == "COMPLETE" and (outcome.value is None or not math.isfinite(outcome.value)):
             return Outcome("FAIL", reason=f"non-finite test error {outcome.value}", attrs=outcome.attrs)
         return outcome
