@@ -122,7 +122,6 @@ def stop_on_signals() -> Callable[[], None]:
             return
         name = _deferral.signalled = signal.Signals(signum).name
         if _deferral.depth:  # inside _signals_deferred: raised when the block ends
-            _deferral.pending = name
             return
         raise KeyboardInterrupt(name)
 
@@ -132,7 +131,7 @@ def stop_on_signals() -> Callable[[], None]:
     def restore() -> None:
         for s, h in previous.items():
             signal.signal(s, h)
-        _deferral.signalled = _deferral.pending = None  # the handler's state goes with it
+        _deferral.signalled = None  # the handler's state goes with it
 
     return restore
 
@@ -142,7 +141,6 @@ class _Deferral:
     ran (one per process, as signal handlers are)."""
 
     depth = 0
-    pending: str | None = None
     #: the signal that asked this process to stop (None: none yet)
     signalled: str | None = None
 
@@ -186,9 +184,7 @@ def _signals_deferred() -> Iterator[None]:
         if mask:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         _deferral.depth -= 1
-    if not _deferral.depth and _deferral.pending:
-        name, _deferral.pending = _deferral.pending, None
-        raise KeyboardInterrupt(name)
+    _stop_if_signalled()  # a signal that came inside the block
 
 
 def make_sampler(config: StudyConfig, seed: int) -> Any:
