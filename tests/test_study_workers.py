@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from types import SimpleNamespace
 
 import pytest
 
@@ -319,6 +320,32 @@ def test_the_signal_handler_takes_no_lock_so_a_second_signal_inside_it_cannot_de
         handler(signal.SIGTERM, None)  # the nested or later one: ignored, returns at once
     finally:
         restore()
+
+
+def test_a_stop_signal_landing_in_a_finalizer_prints_no_traceback_and_still_stops(monkeypatch):
+    # Seen on a 1-worker study stopped by SIGTERM: the handler ran inside a SQLAlchemy weakref
+    # callback, where an exception cannot propagate; Python printed "Exception ignored in ..." and a
+    # traceback (sys.unraisablehook's default), and dropped the interrupt.
+    from designspace.study.worker import _stop_if_signalled, stop_on_signals
+
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda args: reported.append(args.exc_value))
+
+    class Finalized:
+        def __del__(self) -> None:
+            signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)  # the handler runs here
+
+    before = sys.unraisablehook
+    restore = stop_on_signals()
+    try:
+        Finalized()  # dropped at once: __del__ runs, its KeyboardInterrupt goes to sys.unraisablehook
+        with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+            _stop_if_signalled()
+        sys.unraisablehook(SimpleNamespace(exc_value=ValueError("kept")))  # other errors: reported
+    finally:
+        restore()
+    assert [repr(e) for e in reported] == ["ValueError('kept')"]
+    assert sys.unraisablehook is before
 
 
 @pytest.mark.parametrize("swallowed_by", ["library", "objective"])

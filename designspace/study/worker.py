@@ -22,6 +22,7 @@ import math
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from designspace.study.config import StudyConfig
 from designspace.study.join import StudyHandle, join_study, open_existing
-from designspace.study.objective import Objective, Outcome, TrainObjective, slot_params
+from designspace.study.objective import DeviceFault, Objective, Outcome, TrainObjective, slot_params
 from designspace.study.slots import (
     DUPLICATE,
     FIXED,
@@ -127,10 +128,21 @@ def stop_on_signals() -> Callable[[], None]:
 
     for s in previous:
         signal.signal(s, handler)
+    # Raised inside a finalizer or weakref callback (SQLAlchemy's registry cleans up in one), the
+    # interrupt cannot propagate: Python prints it as "Exception ignored in ..." with a traceback
+    # and drops it. The worker still stops (_stop_if_signalled raises it again), so say nothing.
+    previous_hook = sys.unraisablehook
+
+    def unraisable(args: Any) -> None:
+        if not (_deferral.signalled and isinstance(args.exc_value, KeyboardInterrupt)):
+            previous_hook(args)
+
+    sys.unraisablehook = unraisable
 
     def restore() -> None:
         for s, h in previous.items():
             signal.signal(s, h)
+        sys.unraisablehook = previous_hook
         _deferral.signalled = None  # the handler's state goes with it
 
     return restore
@@ -250,6 +262,9 @@ class Worker:
         except KeyboardInterrupt as e:
             self._abandon(f"interrupted ({e.args[0]})" if e.args else "interrupted")
             raise
+        except DeviceFault as e:
+            self._device_fault(str(e))
+            raise
         except Exception as e:
             if not _deferral.signalled:
                 raise
@@ -270,6 +285,23 @@ class Worker:
         if self._end(claimed, Outcome("FAIL", reason=reason), INTERRUPTED):
             self._requeue(slot_of(claimed), claimed)  # type: ignore[arg-type]
         self.report.interrupted = True
+
+    def _device_fault(self, error: str) -> None:
+        """The GPU failed under the claimed trial: FAIL, counted as a loss of its worker, re-queued.
+
+        A model that faults the device every time ends FAIL for good after ``MAX_LOST`` tries.
+        """
+        claimed, self._current = self._current, None
+        if claimed is None:
+            return
+        slot = slot_of(claimed)
+        losses = sum(1 for o in self.handle.ledger().history.get(slot, []) if outcome_of(o) == LOST)  # type: ignore[arg-type]
+        final = losses + 1 >= MAX_LOST
+        reason = f"device fault: {error}" + (f" ({MAX_LOST} times running this model)" if final else "")
+        if self._end(claimed, Outcome("FAIL", reason=reason), RESULT if final else LOST, slot=slot):
+            self.on_event(f"trial {claimed.number} (slot {slot}) {reason}; " + ("failed" if final else "re-queued"))
+            if not final:
+                self._requeue(slot, claimed)  # type: ignore[arg-type]
 
     def _reopen(self) -> None:
         """A fresh connection to the storage: the interrupt may have hit the old one mid-operation
@@ -332,6 +364,8 @@ class Worker:
         trial = optuna.Trial(self.handle.study, tid)
         try:
             outcome = self.objective(trial, slot)
+        except DeviceFault:
+            raise  # not the model's result: run() re-queues the trial and this worker stops
         except Exception as e:  # noqa: BLE001 - an objective that raises is a failed trial
             _stop_if_signalled()  # ... unless it failed because a stop signal landed in it
             text = str(e).strip().splitlines()
