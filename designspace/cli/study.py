@@ -156,7 +156,7 @@ def _edf_plot(frame, name: str, results: Path, failed: int) -> Path | None:  # n
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    from designspace.study.objective import TrainObjective
+    from designspace.study.objective import DeviceFault, TrainObjective
     from designspace.study.worker import Worker, stop_on_signals
 
     config, url, handle = _open_for_run(args)
@@ -172,6 +172,12 @@ def run_worker(args: argparse.Namespace) -> int:
             f" --storage {handle.url.display}"
         )
         return 130
+    except DeviceFault as e:  # this process cannot use the GPU again; a new one can
+        _say(
+            f"device fault: {e}; the trial is re-queued; start the worker again: designspace study worker"
+            f" {args.config} --storage {handle.url.display}"
+        )
+        return 3
     finally:
         restore()
     ledger = handle.ledger()

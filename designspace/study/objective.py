@@ -20,7 +20,16 @@ from designspace.study.config import StudyConfig
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["Objective", "Outcome", "TrainObjective", "check_config", "ensure_data", "in_regime", "slot_params"]
+__all__ = [
+    "DeviceFault",
+    "Objective",
+    "Outcome",
+    "TrainObjective",
+    "check_config",
+    "ensure_data",
+    "in_regime",
+    "slot_params",
+]
 
 #: user attributes every trial gets from its result (the export's columns)
 RESULT_KEYS = (
@@ -46,6 +55,15 @@ class Outcome:
 
 
 Objective = Callable[["optuna.Trial", int], Outcome]
+
+
+class DeviceFault(Exception):
+    """The accelerator failed under a trial (a CUDA error such as an illegal memory access).
+
+    Not the model's result: CUDA errors are sticky, so this process cannot use the GPU again, and
+    every later trial in it would fail at once. The worker re-queues the trial and exits; the
+    runner starts a new worker in its place.
+    """
 
 
 def in_regime(config: StudyConfig, cx: dict[str, int]) -> str:
@@ -199,6 +217,8 @@ class TrainObjective:
                 if _is_oom(e):
                     _free_cuda()
                     return Outcome("FAIL", reason=f"{where}out of memory: {_line(e)}", attrs=attrs)
+                if _is_device_fault(e):
+                    raise DeviceFault(f"{type(e).__name__}: {_line(e)}") from e
                 return Outcome("FAIL", reason=f"{where}error: {type(e).__name__}: {_line(e)}", attrs=attrs)
             r = result.to_dict()
             if result.status != "ok":
@@ -266,6 +286,19 @@ def _is_oom(e: BaseException) -> bool:
     except (ImportError, AttributeError):
         pass
     return isinstance(e, RuntimeError) and "out of memory" in str(e).lower()
+
+
+def _is_device_fault(e: BaseException) -> bool:
+    """A CUDA error other than out-of-memory: it poisons the process's CUDA context."""
+    try:
+        import torch
+
+        accelerator_error = getattr(torch, "AcceleratorError", None)  # torch >= 2.8
+        if accelerator_error is not None and isinstance(e, accelerator_error):
+            return True
+    except ImportError:
+        pass
+    return isinstance(e, RuntimeError) and "CUDA error" in str(e)
 
 
 def _free_cuda() -> None:

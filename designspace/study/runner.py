@@ -24,6 +24,11 @@ from designspace.study.storage import StorageURL
 
 __all__ = ["RunPlan", "plan_run", "run_study", "worker_process"]
 
+#: exit status of a worker whose GPU failed under a trial (the trial is re-queued)
+DEVICE_FAULT_EXIT = 3
+#: new workers one ``study run`` starts in place of those, at most (a broken GPU must not loop)
+MAX_RESTARTS = 8
+
 
 @dataclass(frozen=True)
 class RunPlan:
@@ -94,9 +99,15 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def worker_process(config: StudyConfig, url: str, device: str, threads: int | None, events: Any) -> None:
-    """Entry point of one spawned worker: run trials; report errors and events to the parent."""
+def worker_process(
+    config: StudyConfig, url: str, device: str, threads: int | None, events: Any, objective: Any = None
+) -> None:
+    """Entry point of one spawned worker: run trials; report errors and events to the parent.
+
+    ``objective``: a picklable objective to run instead of training (tests); None trains.
+    """
     from designspace.errors import UsageError
+    from designspace.study.objective import DeviceFault
     from designspace.study.worker import run_worker, stop_on_signals
 
     stop_on_signals()
@@ -105,12 +116,16 @@ def worker_process(config: StudyConfig, url: str, device: str, threads: int | No
         run_worker(
             config,
             url,
+            objective=objective,
             device=device,
             threads=threads,
             on_event=lambda msg: events.put(("event", os.getpid(), msg)),
         )
     except KeyboardInterrupt:
         sys.exit(130)
+    except DeviceFault as e:  # its trial is re-queued; the parent starts a new worker in its place
+        events.put(("fault", os.getpid(), str(e)))
+        sys.exit(DEVICE_FAULT_EXIT)
     except (ValueError, UsageError, FileNotFoundError) as e:
         text = str(e).strip().splitlines()
         events.put(("usage", os.getpid(), text[0] if text else type(e).__name__))
@@ -195,11 +210,14 @@ def run_study(
     progress: bool = True,
     poll: float = 1.0,
     say: Any = None,
+    objective: Any = None,
 ) -> int:
     """Run the study's remaining trials with ``plan.workers`` processes; 0 when the budget is met.
 
     ``handle`` is the study, already created or joined by the caller. Returns 130 after Ctrl-C
     (the running trials are FAIL and re-queued), 1 when the workers stopped short of the budget.
+    A worker whose GPU failed (a CUDA error: its process cannot use the GPU again) re-queues its
+    trial and exits; a new one takes its place, up to ``MAX_RESTARTS`` times.
     """
     say = say or (lambda text: print(text, file=sys.stderr))
     ctx = mp.get_context("spawn")
@@ -208,6 +226,8 @@ def run_study(
     bar = _Bar(handle, progress)
     errors: list[str] = []
     usage: list[str] = []
+    faults: list[str] = []
+    restarts = 0
 
     def drain() -> None:
         while True:
@@ -217,27 +237,39 @@ def run_study(
                 return
             if kind == "usage":  # bad input (e.g. data not found): reported once, at the end
                 usage.append(msg)
+            elif kind == "fault":
+                faults.append(msg)
+                bar.write(f"worker {pid}: device fault: {msg}")
             elif kind == "error":
                 errors.append(msg)
                 bar.write(f"worker {pid}: error: {msg}")
             elif "COMPLETE" not in msg:
                 bar.write(f"worker {pid}: {msg}")
 
+    def start(i: int) -> mp.process.BaseProcess:
+        env = {"CUDA_VISIBLE_DEVICES": str(plan.gpus[i])} if plan.device == "cuda" else {}
+        p = ctx.Process(
+            target=worker_process,
+            args=(config, str(url), plan.device, plan.threads, events, objective),
+            name=f"designspace-worker-{i}",
+        )
+        with _env(**env), _sigint_ignored():  # inherited: no traceback from a worker still importing
+            p.start()
+        return p
+
     try:
-        for i in range(plan.workers):
-            env = {"CUDA_VISIBLE_DEVICES": str(plan.gpus[i])} if plan.device == "cuda" else {}
-            p = ctx.Process(
-                target=worker_process,
-                args=(config, str(url), plan.device, plan.threads, events),
-                name=f"designspace-worker-{i}",
-            )
-            with _env(**env), _sigint_ignored():  # inherited: no traceback from a worker still importing
-                p.start()
-            procs.append(p)
-        while any(p.is_alive() for p in procs):
+        procs.extend(start(i) for i in range(plan.workers))
+        while True:
             time.sleep(poll)
             drain()
-            bar.update()
+            ledger = bar.update()
+            for i, p in enumerate(procs):
+                if p.exitcode == DEVICE_FAULT_EXIT and not ledger.done and restarts < MAX_RESTARTS:
+                    restarts += 1
+                    bar.write(f"starting a new worker in place of worker {p.pid} ({restarts}/{MAX_RESTARTS})")
+                    procs[i] = start(i)
+            if not any(p.is_alive() for p in procs):
+                break
         drain()
         ledger = bar.update()
     except KeyboardInterrupt:
@@ -253,6 +285,8 @@ def run_study(
         raise ValueError(usage[0])  # every worker refused the same input: one line, exit 2
     if not ledger.done:
         why = (errors + usage)[0] if errors or usage else "the workers stopped before the budget was met"
+        if faults and not errors and not usage:
+            why = f"device faults ({len(faults)}, the last: {faults[-1]})"
         say(f"study {config.name}: {len(ledger.settled)}/{ledger.budget} trials with a result: {why}")
         say(f"resume with: {resume_command(config, url)}")
         return 1
