@@ -126,6 +126,8 @@ def test_configs_run_two_trials_and_the_scripts_report_them(tmp_path, monkeypatc
         assert f"| {attempt} |" in text and f"calibrate.py --attempt {attempt} --min-models" in text
     assert f"--attempt {ATTEMPTS[0]} --min-models 3 --partial" in text and "not measured" in text
     assert f"calibration_{ATTEMPTS[-1]}_long.toml" in text and f"The populations train with {ATTEMPTS[-1]}'s" in text
+    assert "| failed (no result) | attempts re-run |" in text  # a lost attempt run again is not a failed model
+    assert "0 were attempts lost or interrupted and run again, and 0 are models' results" in text
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert len(links) >= 12 and all((out / link).is_file() for link in links), links  # every embedded plot exists
     assert (out / "analyze" / "anynetx_a-vs-anynetx_b" / "report.html").is_file()

@@ -98,16 +98,19 @@ def timing(storage: str, names: tuple[str, ...]) -> tuple[pd.DataFrame, float]:
     not count), worker hours (each worker is one single-thread process: CPU core-hours)."""
     rows, intervals = [], []
     for name in names:
-        trials = [t for t in open_existing(storage, name).trials() if t.datetime_start and t.datetime_complete]
+        handle = open_existing(storage, name)
+        trials = [t for t in handle.trials() if t.datetime_start and t.datetime_complete]
         spans = sorted((t.datetime_start.timestamp(), t.datetime_complete.timestamp()) for t in trials)
         intervals += spans
         done = sum(t.state.name == "COMPLETE" for t in trials)
+        failed = sum(t.state.name == "FAIL" for t in handle.ledger().settled.values())  # the model's result
         wall = union_length(spans) / 3600
         rows.append(
             {
                 "study": name,
                 "complete": done,
-                "failed": sum(t.state.name == "FAIL" for t in trials),
+                "failed": failed,
+                "rerun": sum(t.state.name == "FAIL" for t in trials) - failed,  # lost/interrupted attempts
                 "wall_hours": wall,
                 "worker_hours": sum(b - a for a, b in spans) / 3600,
                 "trials_per_hour": done / wall if wall else float("nan"),
@@ -283,13 +286,13 @@ def write_report(
     lines += [
         "## Cost",
         "",
-        "| study | complete | failed | wall h | worker h (= CPU core-h) | trials / h |",
-        "|---|---|---|---|---|---|",
+        "| study | complete | failed (no result) | attempts re-run | wall h | worker h (= CPU core-h) | trials / h |",
+        "|---|---|---|---|---|---|---|",
     ]
     for _, s in per_study.iterrows():
         lines.append(
-            f"| {s['study']} | {s['complete']} | {s['failed']} | {s['wall_hours']:.2f} | {s['worker_hours']:.2f} "
-            f"| {s['trials_per_hour']:.0f} |"
+            f"| {s['study']} | {s['complete']} | {s['failed']} | {s['rerun']} | {s['wall_hours']:.2f} "
+            f"| {s['worker_hours']:.2f} | {s['trials_per_hour']:.0f} |"
         )
     # by study: an attempt may reuse an earlier one's study (e5's 4x study is e1's)
     calib_hours = sum(
@@ -301,7 +304,9 @@ def write_report(
         f"excluded), {total_worker:.2f} CPU core-hours of workers, "
         f"{per_study['complete'].sum() / wall:.0f} trials per hour. Calibration: "
         f"{calib_hours:.2f} core-hours of training. Failed trials: {len(fails)}"
-        + (f" ({', '.join(f'{k}: {v}' for k, v in reasons.items())})." if len(fails) else "."),
+        + (f" ({', '.join(f'{k}: {v}' for k, v in reasons.items())})" if len(fails) else "")
+        + f"; of these, {per_study['rerun'].sum()} were attempts lost or interrupted and run again, and "
+        f"{per_study['failed'].sum()} are models' results (no test error).",
         "",
         "## Commands",
         "",
