@@ -20,7 +20,7 @@ import torch
 from designspace.study.config import StudyConfig
 from designspace.study.join import join_study, open_existing
 from designspace.study.objective import DeviceFault, Outcome, TrainObjective, _is_device_fault, slot_params
-from designspace.study.slots import MAX_LOST
+from designspace.study.slots import MAX_LOST, reason_of
 from designspace.study.worker import run_worker
 
 ILLEGAL = "CUDA error: an illegal memory access was encountered"
@@ -59,6 +59,7 @@ def test_a_device_fault_requeues_the_trial_and_stops_the_worker(tmp_path):
     first = slots[1][0]
     assert first.state.name == "FAIL" and first.system_attrs["designspace:outcome"] == "lost"
     assert first.user_attrs["reason"] == f"device fault: AcceleratorError: {ILLEGAL}"
+    assert reason_of(first) == first.user_attrs["reason"]  # what status and the export show, not "worker lost"
     assert slots[1][1].state.name == "WAITING"  # re-queued, same model
     assert slots[1][1].params == first.params
     assert 2 not in slots or slots[2][0].state.name == "WAITING"  # the worker ran nothing after the fault

@@ -93,7 +93,7 @@ def reason_of(trial: FrozenTrial) -> str:
     if trial.state == TrialState.COMPLETE:
         return ""
     outcome = outcome_of(trial)
-    if outcome == LOST:
+    if outcome == LOST and not trial.user_attrs.get("reason"):  # a device fault says why it was lost
         silent = trial.system_attrs.get(SILENT)
         return f"worker lost: no heartbeat for {silent}s" if silent is not None else "worker lost"
     reason = trial.user_attrs.get("reason")
