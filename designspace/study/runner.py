@@ -263,12 +263,14 @@ def run_study(
             time.sleep(poll)
             drain()
             ledger = bar.update()
+            alive = any(p.is_alive() for p in procs)  # before the restarts: one that dies after is seen next time
             for i, p in enumerate(procs):
                 if p.exitcode == DEVICE_FAULT_EXIT and not ledger.done and restarts < MAX_RESTARTS:
                     restarts += 1
                     bar.write(f"starting a new worker in place of worker {p.pid} ({restarts}/{MAX_RESTARTS})")
                     procs[i] = start(i)
-            if not any(p.is_alive() for p in procs):
+                    alive = True
+            if not alive:
                 break
         drain()
         ledger = bar.update()
