@@ -157,6 +157,7 @@ def _edf_plot(frame, name: str, results: Path, failed: int) -> Path | None:  # n
 
 def run_worker(args: argparse.Namespace) -> int:
     from designspace.study.objective import DeviceFault, TrainObjective
+    from designspace.study.runner import DEVICE_FAULT_EXIT
     from designspace.study.worker import Worker, stop_on_signals
 
     config, url, handle = _open_for_run(args)
@@ -177,7 +178,7 @@ def run_worker(args: argparse.Namespace) -> int:
             f"device fault: {e}; the trial is re-queued; start the worker again: designspace study worker"
             f" {args.config} --storage {handle.url.display}"
         )
-        return 3
+        return DEVICE_FAULT_EXIT
     finally:
         restore()
     ledger = handle.ledger()

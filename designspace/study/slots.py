@@ -92,13 +92,12 @@ def reason_of(trial: FrozenTrial) -> str:
 
     if trial.state == TrialState.COMPLETE:
         return ""
-    outcome = outcome_of(trial)
-    if outcome == LOST and not trial.user_attrs.get("reason"):  # a device fault says why it was lost
-        silent = trial.system_attrs.get(SILENT)
-        return f"worker lost: no heartbeat for {silent}s" if silent is not None else "worker lost"
     reason = trial.user_attrs.get("reason")
     if reason:
         return str(reason)
+    if outcome_of(trial) == LOST:  # marked by another worker, which knows only the silence
+        silent = trial.system_attrs.get(SILENT)
+        return f"worker lost: no heartbeat for {silent}s" if silent is not None else "worker lost"
     if trial.state == TrialState.FAIL:
         return "failed"
     return ""

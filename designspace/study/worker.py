@@ -295,8 +295,7 @@ class Worker:
         if claimed is None:
             return
         slot = slot_of(claimed)
-        losses = sum(1 for o in self.handle.ledger().history.get(slot, []) if outcome_of(o) == LOST)  # type: ignore[arg-type]
-        final = losses + 1 >= MAX_LOST
+        final = _last_loss(self.handle.ledger(), slot)  # type: ignore[arg-type]
         reason = f"device fault: {error}" + (f" ({MAX_LOST} times running this model)" if final else "")
         if self._end(claimed, Outcome("FAIL", reason=reason), RESULT if final else LOST, slot=slot):
             self.on_event(f"trial {claimed.number} (slot {slot}) {reason}; " + ("failed" if final else "re-queued"))
@@ -426,9 +425,8 @@ class Worker:
             if silent <= grace:
                 continue
             slot = slot_of(t)
-            losses = sum(1 for o in ledger.history.get(slot, []) if outcome_of(o) == LOST)  # type: ignore[arg-type]
             # A model whose worker dies every time (the kernel's OOM killer...) is a result: FAIL.
-            final = losses + 1 >= MAX_LOST
+            final = _last_loss(ledger, slot)  # type: ignore[arg-type]
             try:
                 if final:
                     why = f"worker lost {MAX_LOST} times running this model (killed: out of host memory?)"
@@ -482,6 +480,11 @@ class Worker:
             self.handle.enqueue(slot, params or {}, **{"designspace:repaired": True})
             self._missing_since.pop(slot, None)
         self.on_event(f"re-queued slot(s) {due} that had no trial")
+
+
+def _last_loss(ledger: Ledger, slot: int) -> bool:
+    """True when one more loss of ``slot``'s trial makes ``MAX_LOST``: the model's result is FAIL."""
+    return sum(1 for o in ledger.history.get(slot, []) if outcome_of(o) == LOST) + 1 >= MAX_LOST
 
 
 def _mix(*values: int) -> int:
