@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -53,7 +54,8 @@ def test_anynetx_a_size_matches_direct_count():
 
 @pytest.mark.parametrize("name", ALL)
 def test_fixed_trial_round_trip(name):
-    """Recorded values -> FixedTrial -> suggest() reproduces the recorded spec, at both resolutions."""
+    """Recorded values -> FixedTrial -> suggest() reproduces the recorded spec, at both resolutions;
+    every record satisfies the space's own constraint (``valid``/``violation`` agree on it)."""
     space = spaces.get(name)
     for res in (32, 224):
         dists = space.distributions(res)
@@ -67,6 +69,11 @@ def test_fixed_trial_round_trip(name):
                 warnings.simplefilter("error")  # FixedTrial warns on out-of-range values
                 spec = space.suggest(optuna.trial.FixedTrial(params), resolution=res)
             assert spec == NetSpec.from_dict(rec["spec"])
+            assert space.violation(params, res) == ""
+        records = space.sample(25, seed=7, resolution=res)
+        cols = {k: np.asarray([r[k] for r in records]) for k in dists}
+        valid = space.valid(cols, res)
+        assert valid is None or valid.all()
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -109,9 +116,15 @@ def test_golden_stream():
     assert got[1]["w2"] == 32 and got[1]["d4"] == 15
     e = spaces.get("anynetx_e").sample(1, seed=12345)[0]
     assert [e[f"w{i}"] for i in range(1, 5)] == [392, 408, 520, 592]  # A's first widths, sorted
-    r = spaces.get("regnetx").sample(1, seed=12345)[0]
+    unconstrained = dataclasses.replace(spaces.get("regnetx"), stages=None)
+    r = unconstrained.sample(1, seed=12345)[0]
     assert (r["d"], r["w0"], r["g"]) == (45, 8, 4)
     assert r["wa"] == 75.04642992534572 and r["wm"] == 2.0283127053320706  # bit-exact floats
+    # the 4-stage constraint rejects draws from the same stream: the 5th draw is the first kept
+    result = spaces.get("regnetx").sample_result(1, seed=12345)
+    r = result.records[0]
+    assert result.draws == 5 and (r["d"], r["w0"], r["g"]) == (13, 72, 8) and len(r["spec"]["stages"]) == 4
+    assert r["wa"] == 26.99827437565511 and r["wm"] == 1.8083970100692708
 
 
 def test_log_uniform_is_exact_and_in_range():

@@ -57,3 +57,21 @@ def test_box_bounds_of_points_are_exact_and_boxes_bound(name):
     lo, hi = box_bounds(space, res, box_lo, box_hi)
     for m in ("flops", "params", "acts"):
         assert lo[m][0] <= exact[m].min() and exact[m].max() <= hi[m][0]
+
+
+def test_regnet_stage_counts_match_the_generator():
+    from designspace.models.regnet import stage_counts
+    from designspace.spaces.regnet_cx import regnet_stage_counts
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    d = rng.integers(1, 64, n)
+    w0 = (np.ceil(np.exp(rng.uniform(np.log(4), np.log(256), n)) / 8) * 8).astype(np.int64)
+    wa = np.exp(rng.uniform(np.log(8), np.log(256), n))
+    wm = np.exp(rng.uniform(np.log(1.5), np.log(3), n))
+    num, top = regnet_stage_counts(d, w0, wa, wm)
+    expected = [stage_counts(int(a), float(b), float(c), int(e)) for a, b, c, e in zip(w0, wa, wm, d)]
+    assert [tuple(map(int, x)) for x in zip(num, top)] == expected
+    assert (num <= top).all() and (num < top).any()  # quantization merges stages sometimes
+    # RegNetX-200MF (w0 24, wa 36.44, wm 2.49, d 13): four stages, none skipped
+    assert stage_counts(24, 36.44, 2.49, 13) == (4, 4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -106,7 +107,8 @@ def test_sorted_spaces_have_order_statistic_marginals():
 
 
 def test_regnet_distributions():
-    recs = spaces.get("regnetx").sample(4000, seed=0, resolution=224)
+    """The draw is pycls's regnet_sampler (tested without the stage constraint, which conditions it)."""
+    recs = dataclasses.replace(spaces.get("regnetx"), stages=None).sample(4000, seed=0, resolution=224)
     assert _chi2_uniform([r["d"] for r in recs], range(1, 64)) > 0.001
     assert _chi2_uniform([r["g"] for r in recs], (1, 2, 4, 8, 16, 32)) > 0.001
     for k, (lo, hi) in (("wa", (8, 256)), ("wm", (1.5, 3.0))):
@@ -116,6 +118,31 @@ def test_regnet_distributions():
     pmf = {8 * m: math.log(8 * m / max(8 * (m - 1), 4)) / math.log(256 / 4) for m in range(1, 33)}
     assert abs(sum(pmf.values()) - 1) < 1e-12
     assert _chi2([r["w0"] for r in recs], pmf, len(recs)) > 0.001
+
+
+@pytest.mark.parametrize("name", ["regnetx", "regnety"])
+def test_regnet_keeps_exactly_the_four_stage_draws(name):
+    """pycls's sweep constraint: 4 stages, none skipped; the kept draws are the stream's own, in order."""
+    from designspace.models.regnet import stage_counts
+
+    space = spaces.get(name)
+    free = dataclasses.replace(space, stages=None)
+    kept = space.sample(60, seed=4, flops="4M:8M")
+    everything = free.sample(2000, seed=4, flops="4M:8M")
+    assert len({len(r["spec"]["stages"]) for r in everything}) > 3  # 1-stage to 7-stage models
+    four = [r for r in everything if stage_counts(r["w0"], r["wa"], r["wm"], r["d"]) == (4, 4)]
+    assert len(four) >= 60
+    key = ("d", "w0", "wa", "wm", "g")
+    assert [tuple(r[k] for k in key) for r in kept] == [tuple(r[k] for k in key) for r in four[:60]]
+    assert all(len(r["spec"]["stages"]) == 4 for r in kept)
+    # a violation names what the generator gave
+    bad = next(r for r in everything if len(r["spec"]["stages"]) == 6)
+    why = space.violation(space.fixed_params(bad), 32)
+    assert why.startswith(f"outside {name}: the generator gives 6 stages") and "keeps 4 stages" in why
+    assert space.violation(space.fixed_params(kept[0]), 32) == "" and free.violation(space.fixed_params(bad), 32) == ""
+    # the published RegNetX models are 4-stage: RegNetX-200MF, -400MF, -3.2GF (w0, wa, wm, d)
+    for w0, wa, wm, d in ((24, 36.44, 2.49, 13), (24, 24.48, 2.54, 22), (88, 26.31, 2.25, 25)):
+        assert space.violation(dict(d=d, w0=w0, wa=wa, wm=wm, g=8), 224) == ""
 
 
 OURS = ["anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e", "regnetx", "regnety"]

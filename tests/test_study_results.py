@@ -158,3 +158,36 @@ def test_a_list_of_training_seeds_trains_each_model_once_per_seed_and_reports_th
         singles = five[slot].user_attrs["seconds"] + nine[slot].user_attrs["seconds"]
         assert u["seconds"] == pytest.approx(singles, rel=0.8)
         assert "seeds" not in five[slot].user_attrs and "test_errors" not in five[slot].user_attrs
+
+
+def test_models_outside_the_space_constraint_are_never_trained_or_proposed():
+    """RegNet's 4-stage rule holds in every path: population draws, search proposals, the objective."""
+    import optuna
+
+    from designspace.spaces.trials import to_optuna
+    from designspace.study.objective import TrainObjective, rejects
+    from designspace.study.proposal import propose, uniform_draw
+
+    space = spaces.get("regnetx")
+    config = StudyConfig.from_dict(
+        {
+            "study": {"name": "r", "trials": 12, "mode": "search", "sampler": "tpe"},
+            "space": {"name": "regnetx", "flops": "4M:8M"},
+            "data": {"name": "synthetic:train=64,test=32"},
+            "budget": {"epochs": 1},
+        }
+    )
+    # the objective refuses a 6-stage model before training it (an enqueued trial, say)
+    six = {"d": 30, "w0": 8, "wa": 30.0, "wm": 1.6, "g": 8}
+    assert "the generator gives" in space.violation(six, 32)
+    outcome = TrainObjective(config)(FixedTrial(six), 0)
+    assert outcome.state == "FAIL" and outcome.reason.startswith("outside regnetx: the generator gives")
+    # uniform draws and TPE's proposals (after the start-up trials) are all 4-stage models in the regime
+    dists = {k: to_optuna(v) for k, v in space.distributions(32).items()}  # RegNet has no box to cut
+    drawn = [uniform_draw(space, config, seed) for seed in range(10)]
+    done = [optuna.trial.create_trial(params=p, distributions=dists, value=60.0 + i) for i, p in enumerate(drawn)]
+    for seed in range(3):
+        params, _, how = propose(config, space, done, seed, optuna.samplers.TPESampler(seed=seed))
+        assert how == "tpe"
+        spec = space.suggest(FixedTrial(params), 32)
+        assert rejects(config, space, params, ds.complexity(spec, 32)) == "" and len(spec.stages) == 4

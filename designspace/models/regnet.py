@@ -46,6 +46,13 @@ def stage_widths_depths(w0: float, wa: float, wm: float, depth: int, q: int = 8)
     return [int(w) for w in widths], [int(d) for d in depths]
 
 
+def stage_counts(w0: float, wa: float, wm: float, depth: int, q: int = 8) -> tuple[int, int]:
+    """pycls's ``num_s`` (distinct quantized block widths) and ``max_s`` (largest k + 1)."""
+    ws, u = block_widths(w0, wa, wm, depth, q)
+    ks = np.round(np.log(np.asarray(u) / w0) / np.log(wm))
+    return len(set(ws)), int(ks.max()) + 1
+
+
 def adjust_compatibility(ws: list[int], bs: list[float], gs: list[int]) -> tuple[list[int], list[int]]:
     """Make group widths divide bottleneck widths as the reference implementation does.
 

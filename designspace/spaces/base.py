@@ -152,6 +152,20 @@ class DesignSpace(ABC):
         """The exact definition in words (``designspace spaces NAME``); default: the description."""
         return self.description
 
+    # -- constraints beyond the distributions ------------------------------------------------
+    def valid(self, values: Mapping[str, np.ndarray], resolution: int) -> np.ndarray | None:
+        """Which canonical draws satisfy the space's constraint (a bool mask), or ``None`` (none).
+
+        A draw outside the constraint is not in the space: the sampler rejects it like a draw outside
+        a regime, and so do a study's proposals (pycls's RegNet sweeps keep only 4-stage models so).
+        """
+        return None
+
+    def violation(self, values: Mapping[str, Any], resolution: int) -> str:
+        """'' when one set of sampled values is in the space, else why not (one line)."""
+        ok = self.valid(self.canonical({k: np.asarray([v]) for k, v in values.items()}), resolution)
+        return "" if ok is None or bool(ok[0]) else f"outside {self.name}: fails its constraint"
+
     # -- optional accelerations ------------------------------------------------------------
     def batch_complexity(self, values: Mapping[str, np.ndarray], resolution: int) -> dict[str, np.ndarray] | None:
         """Vectorized ``ds.complexity`` of a batch of canonical values, or ``None`` (per spec)."""

@@ -13,9 +13,14 @@ Parameters and distributions (the paper's ranges, pycls's ``regnet_sampler`` dis
 * ``g``: group width, uniform over {1, 2, 4, 8, 16, 32}; b = 1.
 
 ``designspace.models.regnet.regnet`` turns (w0, wa, wm, d, g) into stages (quantized linear
-widths, group widths made compatible as in pycls). The number of stages is whatever the
-generator gives (there is no stage-count constraint). RegNetY adds squeeze-excitation with
-ratio 0.25. The 32-px variant uses the ``cifar`` stem and a stride-1 first stage.
+widths, group widths made compatible as in pycls). Like pycls's sweeps (``SETUP.CONSTRAINTS.
+REGNET.NUM_STAGES = [4, 4]`` and ``num_s == max_s`` in ``samplers.check_regnet_constraints``),
+the space keeps only draws whose generator gives exactly four stages with no stage index
+skipped by quantization (``stages``; ``None`` drops the constraint): the paper's RegNets are
+4-stage networks, and at 32 px a 5th and 6th stride-2 stage would shrink the maps to 2x2
+and 1x1. The constraint conditions the distributions above; of the draws in a 4-8 MF regime
+at 32 px about 1 in 10 passes it. RegNetY adds squeeze-excitation with ratio 0.25. The
+32-px variant uses the ``cifar`` stem and a stride-1 first stage.
 
 Size: wa and wm are continuous, so there are infinitely many settings; the number of
 distinct specs is finite but has no closed form (the map from (wa, wm) to quantized stage
@@ -34,10 +39,10 @@ from typing import Any
 
 import numpy as np
 
-from designspace.models.regnet import regnet
+from designspace.models.regnet import regnet, stage_counts
 from designspace.spaces.base import NUM_CLASSES, STEM_WIDTH, DesignSpace, is_small
 from designspace.spaces.registry import SPACES
-from designspace.spaces.regnet_cx import regnet_complexity
+from designspace.spaces.regnet_cx import regnet_complexity, regnet_stage_counts
 from designspace.specs import NetSpec, StemSpec
 
 __all__ = ["RegNetSpace", "SPACES_REGNET"]
@@ -63,6 +68,8 @@ class RegNetSpace(DesignSpace):
     wa: tuple[float, float] = (8.0, 256.0)
     wm: tuple[float, float] = (1.5, 3.0)
     group_widths: tuple[int, ...] = GROUP_WIDTHS
+    #: (fewest, most) stages kept, pycls's NUM_STAGES; None keeps every draw
+    stages: tuple[int, int] | None = (4, 4)
 
     def draw(self, trial: Any, resolution: int) -> dict[str, Any]:
         return {
@@ -75,6 +82,29 @@ class RegNetSpace(DesignSpace):
 
     def canonical(self, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {**values, "w0": quantize_w0(values["w0"])}
+
+    def valid(self, values: Mapping[str, np.ndarray], resolution: int) -> np.ndarray | None:
+        if self.stages is None:
+            return None
+        num, top = regnet_stage_counts(values["d"], values["w0"], values["wa"], values["wm"])
+        return (num == top) & (num >= self.stages[0]) & (num <= self.stages[1])
+
+    def violation(self, values: Mapping[str, Any], resolution: int) -> str:
+        if self.stages is None:
+            return ""
+        w0 = int(quantize_w0(values["w0"]))
+        num, top = stage_counts(w0, float(values["wa"]), float(values["wm"]), int(values["d"]))
+        if num == top and self.stages[0] <= num <= self.stages[1]:
+            return ""
+        what = f"{num} stages"
+        if num != top:
+            what += f" of {top} stage indices (quantization merged {top - num})"
+        return f"outside {self.name}: the generator gives {what} ({self._stages_text()})"
+
+    def _stages_text(self) -> str:
+        lo, hi = self.stages or (0, 0)
+        n = f"{lo}" if lo == hi else f"{lo} to {hi}"
+        return f"the space keeps {n} stages, none skipped"
 
     def build(self, values: Mapping[str, Any], resolution: int) -> NetSpec:
         small = is_small(resolution)
@@ -112,6 +142,7 @@ class RegNetSpace(DesignSpace):
             f"RegNet generator (res_bottleneck, b=1{', SE 0.25' if self.se else ''}); d in {{1..63}};"
             " w0 log-uniform, multiple of 8 in 8..256; wa log-uniform in (8, 256); wm log-uniform in (1.5, 3);"
             " g in {1, 2, 4, 8, 16, 32}"
+            + (f"; {self._stages_text()} (pycls's sweep constraint)" if self.stages else "")
         )
 
     @property

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["regnet_block_widths", "regnet_complexity"]
+__all__ = ["regnet_block_widths", "regnet_complexity", "regnet_stage_counts"]
 
 Q = 8
 
@@ -25,6 +25,24 @@ def regnet_block_widths(w0: np.ndarray, wa: np.ndarray, wm: np.ndarray, dmax: in
     ks = np.round(np.log(u / w0[:, None]) / np.log(wm)[:, None])
     ws = w0[:, None] * np.power(wm[:, None], ks)
     return np.round(ws / Q).astype(np.int64) * Q
+
+
+def regnet_stage_counts(d: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(stages, max_stage)`` per draw: the distinct quantized widths among the ``d`` blocks, and
+    the largest stage index k + 1 (pycls's ``num_s`` and ``max_s``; they differ when quantization
+    merges two k or skips one). pycls's sweeps keep the draws with ``num_s == max_s == 4``."""
+    d = np.asarray(d, dtype=np.int64)
+    w0 = np.asarray(w0, dtype=np.int64)
+    wa, wm = np.asarray(wa, dtype=np.float64), np.asarray(wm, dtype=np.float64)
+    dmax = int(d.max())
+    live = np.arange(dmax)[None, :] < d[:, None]
+    u = np.arange(dmax)[None, :] * wa[:, None] + w0[:, None]
+    ks = np.round(np.log(u / w0[:, None]) / np.log(wm)[:, None])
+    max_stage = np.where(live, ks, -np.inf).max(axis=1).astype(np.int64) + 1
+    raw = regnet_block_widths(w0, wa, wm, dmax)  # non-decreasing along each row
+    first = np.ones_like(live)
+    first[:, 1:] = raw[:, 1:] != raw[:, :-1]
+    return (first & live).sum(axis=1), max_stage
 
 
 def regnet_complexity(

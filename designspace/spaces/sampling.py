@@ -10,7 +10,8 @@
 2. Draws come in batches of ``space.batch_size`` from one ``numpy.random.Generator(PCG64(seed))``
    through :class:`~designspace.spaces.trials.BatchTrial` (the space's own ``draw``), are
    canonicalized, their complexity is computed (vectorized where the space can), and the
-   ones inside the regime are kept in draw order until ``n`` are accepted.
+   ones inside the regime that satisfy the space's own constraint (``space.valid``, e.g.
+   RegNet's four stages) are kept in draw order until ``n`` are accepted.
 3. Records are built for the accepted draws only.
 
 Same space, seed, resolution, regime and ``n`` give the identical records on any machine;
@@ -96,9 +97,11 @@ def sample(
             batch = space.batch_size
             raw = space.draw(BatchTrial(rng, batch, narrowing.restrict), resolution)
             cols = space.canonical({k: np.asarray(v) for k, v in raw.items()})
+            valid = space.valid(cols, resolution)
             cx = space.batch_complexity(cols, resolution)
             if cx is not None:
                 ok = regime.mask(cx) if regime else np.ones(batch, dtype=bool)
+                ok = ok if valid is None else ok & valid
                 idx = np.flatnonzero(ok)[: n - len(records)]
                 for j in idx:
                     record({k: _py(cols[k][j]) for k in names}, {m: cx[m][j] for m in ("flops", "params", "acts")})
@@ -109,9 +112,11 @@ def sample(
             from designspace.models.network import network_complexity
 
             for j in range(batch):  # per-spec complexity, only as far as needed
+                draws += 1
+                if valid is not None and not valid[j]:
+                    continue
                 values = {k: _py(cols[k][j]) for k in names}
                 c = network_complexity(space.build(values, resolution), resolution)
-                draws += 1
                 if regime.accepts(c):
                     last_accept = draws
                     record(values, c)

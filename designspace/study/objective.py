@@ -28,6 +28,7 @@ __all__ = [
     "check_config",
     "ensure_data",
     "in_regime",
+    "rejects",
     "slot_params",
 ]
 
@@ -73,6 +74,11 @@ def in_regime(config: StudyConfig, cx: dict[str, int]) -> str:
         if bounds is not None and not bounds[0] <= cx[key] <= bounds[1]:
             return f"outside the regime: {key}={cx[key]:,} not in [{bounds[0]:,.0f}, {bounds[1]:,.0f}]"
     return ""
+
+
+def rejects(config: StudyConfig, space: Any, sampled: dict[str, Any], cx: dict[str, int]) -> str:
+    """'' when a drawn model is in the space (its constraint) and in the regime, else why not."""
+    return space.violation(sampled, config.resolution) or in_regime(config, cx)
 
 
 def check_config(config: StudyConfig) -> None:
@@ -198,8 +204,8 @@ class TrainObjective:
         }
         for key in ("spec", "flops", "params", "acts"):  # visible while it trains
             trial.set_user_attr(key, attrs[key])
-        why = in_regime(c, cx)
-        if why:  # the population and the proposals come from the regime: a bug if it happens
+        why = rejects(c, self.space, attrs["sampled"], cx)
+        if why:  # the population and the proposals come from the space and regime: a bug if it happens
             return Outcome("FAIL", reason=why, attrs=attrs)
         seeds = c.training_seeds(slot)
         attrs["seed"] = seeds[0]

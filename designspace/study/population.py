@@ -45,7 +45,7 @@ def _qmc(space: Any, config: StudyConfig, n: int) -> list[dict[str, Any]]:
     import optuna
 
     import designspace as ds
-    from designspace.study.objective import in_regime
+    from designspace.study.objective import rejects
     from designspace.study.proposal import BoxTrial, regime_box
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -58,13 +58,14 @@ def _qmc(space: Any, config: StudyConfig, n: int) -> list[dict[str, Any]]:
         draws += 1
         trial = study.ask()
         spec = space.suggest(BoxTrial(trial, box), resolution=config.resolution)
-        ok = not in_regime(config, ds.complexity(spec, config.resolution))
+        ok = not rejects(config, space, trial.params, ds.complexity(spec, config.resolution))
         study.tell(trial, 0.0 if ok else None, state=None if ok else optuna.trial.TrialState.FAIL)
         if ok:
             out.append({k: _plain(v) for k, v in trial.params.items()})
         elif draws >= _QMC_PROBE and len(out) < _QMC_MIN_RATE * draws:
             raise ValueError(
                 f"study.sampler='qmc': only {len(out)} of {draws} Sobol points of {config.space} fall in the "
-                "regime (space.flops/space.params); use sampler = 'uniform' (it samples the regime exactly)"
+                "regime (space.flops/space.params) and the space's constraint; use sampler = 'uniform'"
+                " (it samples the regime exactly)"
             )
     return out

@@ -12,7 +12,8 @@ Instead, for every search trial:
   slot and attempt: the distribution of rejection sampling from the whole space);
 * then the sampler (multivariate TPE, or CMA-ES) proposes in a scratch in-memory copy of the
   study (its complete and running trials, so TPE's constant liar sees the other workers' models);
-  proposals outside the regime are told a penalty error there -- never stored -- so the sampler
+  proposals outside the regime (or the space's own constraint, ``space.valid``: RegNet's four
+  stages) are told a penalty error there -- never stored -- so the sampler
   quickly learns where the regime lies, until one fits (typically 10-30 proposals), for at most
   ``TRIES`` proposals or ``SECONDS``; failing that, a uniform draw from the regime.
 
@@ -113,7 +114,7 @@ def propose(
     from optuna.trial import TrialState
 
     import designspace as ds
-    from designspace.study.objective import in_regime
+    from designspace.study.objective import rejects
 
     complete = [t for t in trials if t.state == TrialState.COMPLETE and t.params]
     if config.sampler == "random" or len(complete) < startup_trials(config):
@@ -125,7 +126,7 @@ def propose(
     for _ in range(TRIES):
         trial = scratch.ask()
         spec = space.suggest(BoxTrial(trial, box), resolution=config.resolution)
-        if not in_regime(config, ds.complexity(spec, config.resolution)):
+        if not rejects(config, space, trial.params, ds.complexity(spec, config.resolution)):
             params = {k: _plain(v) for k, v in trial.params.items()}
             frozen = next(t for t in scratch.get_trials(deepcopy=False) if t.number == trial.number)
             kept = {k: v for k, v in frozen.system_attrs.items() if k != "fixed_params"}
