@@ -13,6 +13,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import optuna
 import pytest
 
 from designspace.data import load_dataset
@@ -133,3 +134,17 @@ def test_configs_run_two_trials_and_the_scripts_report_them(tmp_path, monkeypatc
     assert (out / "analyze" / "anynetx_a-vs-anynetx_b" / "report.html").is_file()
     assert (out / "analyze" / "all" / "params_regnetx.png").is_file()
     assert sorted(p.name for p in out.glob("*.csv")) == sorted(f"{s}.csv" for s in POPULATIONS)
+    assert "regnetx_any_stages" not in text
+
+    # a population set aside (RegNetX drawn before the 4-stage rule) is compared in a supplement
+    optuna.copy_study(
+        from_study_name="regnetx", from_storage=studies, to_storage=studies, to_study_name="regnetx_any_stages"
+    )
+    assert report.main(args) == 0
+    text = (out / "REPORT.md").read_text()
+    assert "### Supplement: RegNetX without pycls's 4-stage rule" in text
+    assert "| E → RegNetX drawn without the 4-stage rule | none | 2 / 2 |" in text
+    assert "| 4 | 2 |" in text  # its models by number of stages (these two are 4-stage models)
+    assert "| regnetx_any_stages | 2 |" in text  # its cost counts
+    assert (out / "regnetx_any_stages.csv").is_file()
+    assert (out / "analyze" / "regnetx_any_stages-vs-regnetx" / "edf_normalized.png").is_file()

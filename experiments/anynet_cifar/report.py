@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from optuna.study import get_all_study_names
 
 from designspace.analysis import reliability
 from designspace.analysis.edf import edf
@@ -55,7 +56,15 @@ CLAIMS = (
     Claim("anynetx_e", "regnetx", "E → RegNetX: quantized linear widths", "at least as good"),
 )
 
+#: a population set aside (not one of the six) that the report compares when the storage has it
+ANY_STAGES = "regnetx_any_stages"
+SUPPLEMENT = (
+    Claim("anynetx_e", ANY_STAGES, "E → RegNetX drawn without the 4-stage rule", "none"),
+    Claim(ANY_STAGES, "regnetx", "RegNetX: without → with the 4-stage rule", "none"),
+)
+
 LABEL = {s: ("RegNetX" if s == "regnetx" else "AnyNetX-" + s[-1].upper()) for s in STUDIES}
+LABEL[ANY_STAGES] = "RegNetX (any stages)"
 
 
 # -- statistics --------------------------------------------------------------------------------
@@ -78,6 +87,8 @@ def weighted_median(a: Analysis, i: int) -> float:
 
 def verdict(claim: str, p: float, better: bool) -> str:
     significant = p < ALPHA
+    if claim == "none":  # no claim to test: what the comparison shows
+        return ("better" if better else "worse") if significant else "no difference detected at this n"
     if claim == "better":
         if not significant:
             return "inconclusive at this n"
@@ -138,9 +149,11 @@ def image(path: Path, out: Path, alt: str) -> str:
     return f"![{alt}]({path.relative_to(out).as_posix()})"
 
 
-def comparison_rows(storage: str, out: Path, frame: pd.DataFrame, options: Options, min_complete: int) -> list[dict]:
+def comparison_rows(
+    storage: str, out: Path, frame: pd.DataFrame, options: Options, min_complete: int, claims: tuple = CLAIMS
+) -> list[dict]:
     rows = []
-    for c in CLAIMS:
+    for c in claims:
         pops = populations(frame, [c.before, c.after], min_complete=min_complete)
         a = analyze(pops, options, source=f"storage {storage}")
         folder = out / "analyze" / f"{c.before}-vs-{c.after}"
@@ -203,8 +216,48 @@ def ranges_table(summary: pd.DataFrame, frame: pd.DataFrame, study: str, names: 
     return out
 
 
+def stages_table(frame: pd.DataFrame, study: str) -> str:
+    """Complete models of ``study`` by their number of stages: count, median and min error."""
+    done = frame[(frame["study"] == study) & (frame["state"] == "COMPLETE")]
+    stages = done["spec"].map(lambda s: len(json.loads(s)["stages"]))
+    out = "| stages | models | median error % | min error % |\n|---|---|---|---|\n"
+    for k, errors in done["test_error"].groupby(stages):
+        out += f"| {k} | {len(errors)} | {errors.median():.2f} | {errors.min():.2f} |\n"
+    return out
+
+
+def supplement_section(rows: list[dict], frame: pd.DataFrame, out: Path) -> list[str]:
+    if not rows:
+        return []
+    n = int(((frame["study"] == ANY_STAGES) & (frame["state"] == "COMPLETE")).sum())
+    folder = rows[0]["folder"]
+    return [
+        "### Supplement: RegNetX without pycls's 4-stage rule",
+        "",
+        f"The first RegNetX population (study `{ANY_STAGES}`, {n} models) was drawn before the `regnetx` "
+        "space kept only the draws whose generator gives exactly four stages, none merged away by "
+        "quantization (pycls's sweep constraint, which the paper's RegNet populations obey). It is not one "
+        "of the six populations; it shows what the rule does at 32 px, where a 5th and 6th stride-2 stage "
+        "leave 2×2 and 1×1 maps.",
+        "",
+        comparison_table(rows),
+        "Its models by number of stages:",
+        "",
+        stages_table(frame, ANY_STAGES),
+        image(folder / "edf_normalized.png", out, f"normalized EDFs {rows[0]['claim'].step}"),
+        "",
+    ]
+
+
 def write_report(
-    out: Path, storage: str, rows: list[dict], all_dir: Path, frame: pd.DataFrame, calibs: dict, cost: tuple
+    out: Path,
+    storage: str,
+    rows: list[dict],
+    all_dir: Path,
+    frame: pd.DataFrame,
+    calibs: dict,
+    cost: tuple,
+    supplement: list[dict] | None = None,
 ) -> Path:
     per_study, wall = cost
     summary = pd.read_csv(all_dir / "summary.csv")
@@ -262,6 +315,7 @@ def write_report(
         "",
         image(all_dir / "error_vs_complexity.png", out, "error vs complexity"),
         "",
+        *supplement_section(supplement or [], frame, out),
         "## What good models look like",
         "",
         "### RegNetX",
@@ -502,20 +556,25 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     options = Options(n_boot=args.boot)
     try:
-        frame = trials_frame(args.storage, list(STUDIES))
-        for name in STUDIES:
+        frame = trials_frame(args.storage, list(STUDIES))  # checks the storage and the six studies
+        names = STUDIES + ((ANY_STAGES,) if ANY_STAGES in get_all_study_names(args.storage) else ())
+        if len(names) > len(STUDIES):
+            frame = trials_frame(args.storage, list(names))
+        for name in names:
             write_frame(frame[frame["study"] == name].dropna(axis=1, how="all"), out / f"{name}.csv")
         rows = comparison_rows(args.storage, out, frame, options, args.min_complete)
+        extra = SUPPLEMENT if ANY_STAGES in names else ()
+        supplement = comparison_rows(args.storage, out, frame, options, args.min_complete, extra)
         pops = populations(frame, list(STUDIES), min_complete=args.min_complete)
         all_dir = out / "analyze" / "all"
         write_analysis(analyze(pops, options, source=f"storage {args.storage}"), all_dir)
-        cost = timing(args.storage, STUDIES)
+        cost = timing(args.storage, names)
     except ValueError as e:
         print(f"report: {e}", file=sys.stderr)
         return 2
     calibs = read_calibrations(out)
-    path = write_report(out, args.storage, rows, all_dir, frame, calibs, cost)
-    for r in rows:
+    path = write_report(out, args.storage, rows, all_dir, frame, calibs, cost, supplement)
+    for r in rows + supplement:
         print(f"{r['claim'].step}: D={r['d']:.3f} p={fmt_p(r['p'])} -> {r['verdict']}")
     print(f"wrote {path}")
     return 0
