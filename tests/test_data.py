@@ -145,6 +145,23 @@ def test_cache_key_follows_content(tmp_path: Path) -> None:
     assert torch.equal(labels_from_pixels, changed.train_y)
 
 
+def test_a_new_cache_file_supersedes_the_old_one_of_the_same_folder(tmp_path: Path) -> None:
+    """A folder copied afresh (new mtimes) is decoded again, and its old cache file goes."""
+    roots = [tmp_path / "one" / "tree", tmp_path / "two" / "tree"]  # same name, different folders
+    for root in roots:
+        _write_tree(root, classes=("a", "b"), per_class=3, size=6)
+        assert not load_dataset(f"imagefolder:{root}").cached
+    before = sorted(p.name for p in (tmp_path / "cache").glob("*.pt"))
+    assert len(before) == 2 and all(name.startswith("tree-native-") for name in before)
+    for f in roots[0].rglob("*.png"):
+        os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    again = load_dataset(f"imagefolder:{roots[0]}")
+    assert not again.cached  # the key follows the files' mtimes
+    after = sorted(p.name for p in (tmp_path / "cache").glob("*.pt"))
+    assert len(after) == 2 and len(set(after) - set(before)) == 1  # the other folder's file is kept
+    assert load_dataset(f"imagefolder:{roots[0]}").cached and load_dataset(f"imagefolder:{roots[1]}").cached
+
+
 def test_atomic_save_replaces_whole_file(tmp_path: Path) -> None:
     path = tmp_path / "c" / "entry.pt"
     atomic_save({"x": torch.arange(3)}, path)

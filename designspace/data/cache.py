@@ -2,8 +2,12 @@
 
 The key hashes the sorted relative paths, sizes and modification times of the source files, the
 requested image size and the decoder's version, so editing, adding or removing an image, or asking
-for another size, gives a new file. Files are written to a temporary name and renamed into place,
-so processes loading at the same time never see a half-written cache.
+for another size, gives a new file. The file name also carries a short hash of the source folder's
+path: a new file for the same folder and size supersedes the older ones there, which are deleted
+(a data folder copied afresh, with new modification times, does not leave a stale copy behind each
+time). Files are written to a temporary name and renamed into place, so processes loading at the
+same time never see a half-written cache, and one still reading a superseded file keeps its data
+(on POSIX an open or memory-mapped file outlives its deletion).
 """
 
 from __future__ import annotations
@@ -49,9 +53,25 @@ def folder_rows(folder: Path) -> list[str]:
     return rows
 
 
-def cache_name(label: str, size: int | None, key: str) -> str:
+def cache_name(label: str, size: int | None, key: str, source: Path) -> str:
+    """``<label>-<size>-<source>-<key>.pt``; the part before the key names what a new file supersedes."""
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in label) or "data"
-    return f"{safe}-{size or 'native'}-{key[:24]}.pt"
+    where = hashlib.sha256(str(Path(source).resolve()).encode()).hexdigest()[:8]
+    return f"{safe}-{size or 'native'}-{where}-{key[:24]}.pt"
+
+
+def drop_superseded(path: Path) -> list[Path]:
+    """Delete the other cache files of ``path``'s source and size in its folder; returns them."""
+    prefix = path.name[: path.name.rindex("-") + 1]
+    gone = []
+    for old in path.parent.glob(f"{prefix}*.pt"):
+        if old.name != path.name and len(old.name) == len(path.name):
+            try:
+                old.unlink()
+                gone.append(old)
+            except OSError:  # in use (Windows) or not ours to delete: it stays
+                pass
+    return gone
 
 
 def find(dataset_dir: Path | None, name: str) -> Path | None:
@@ -102,4 +122,5 @@ def cached(
     except OSError as e:
         print(f"designspace: could not write cache {path}: {e}", file=sys.stderr)
         return entry, False, None
+    drop_superseded(path)
     return entry, False, path

@@ -24,7 +24,8 @@ def load_tree(name: str, root: Path, request: LoadRequest, *, flip: bool = True)
     label = root.resolve().name or "imagefolder"
 
     def cache_name(size: int | None) -> str:
-        return cache.cache_name(label, size, cache.fingerprint(tree.rows, "imagefolder", size, torchvision.__version__))
+        key = cache.fingerprint(tree.rows, "imagefolder", size, torchvision.__version__)
+        return cache.cache_name(label, size, key, root)
 
     if request.resize:
         native = _native_of_size(root, cache_name(None), request.resize)

@@ -105,7 +105,7 @@ class TorchvisionSource:
                 entry["classes"] = list(ds.classes)
             return entry_with_stats(entry)
 
-        entry, hit, path = cache.cached(root, cache.cache_name(f"{self.name}-tv", request.resize, key), build)
+        entry, hit, path = cache.cached(root, cache.cache_name(f"{self.name}-tv", request.resize, key, root), build)
         origin = f"{(root / self.marker).resolve()}" + (f" (cache {path})" if path else "")
         return dataset_from_entry(request.name, entry, flip=self.flip, origin=origin, cached=hit)
 
