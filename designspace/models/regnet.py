@@ -33,11 +33,16 @@ def block_widths(w0: float, wa: float, wm: float, depth: int, q: int = 8) -> tup
     """Per-block quantized widths and the continuous linear widths u_j = w0 + wa * j."""
     if not (wa >= 0 and w0 > 0 and wm > 1 and depth >= 1):
         raise ValueError(f"regnet: need wa >= 0, w0 > 0, wm > 1, depth >= 1 (got {w0=}, {wa=}, {wm=}, {depth=})")
-    u = np.arange(depth) * wa + w0
-    ks = np.round(np.log(u / w0) / np.log(wm))
+    u, ks = _stage_indices(w0, wa, wm, depth)
     ws = w0 * np.power(wm, ks)
     ws = (np.round(ws / q).astype(int) * q).tolist()
     return [int(w) for w in ws], u.tolist()
+
+
+def _stage_indices(w0: float, wa: float, wm: float, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """The linear widths u_j = w0 + wa * j and each block's stage index round(log(u_j / w0) / log(wm))."""
+    u = np.arange(depth) * wa + w0
+    return u, np.round(np.log(u / w0) / np.log(wm))
 
 
 def stage_widths_depths(w0: float, wa: float, wm: float, depth: int, q: int = 8) -> tuple[list[int], list[int]]:
@@ -48,9 +53,8 @@ def stage_widths_depths(w0: float, wa: float, wm: float, depth: int, q: int = 8)
 
 def stage_counts(w0: float, wa: float, wm: float, depth: int, q: int = 8) -> tuple[int, int]:
     """pycls's ``num_s`` (distinct quantized block widths) and ``max_s`` (largest k + 1)."""
-    ws, u = block_widths(w0, wa, wm, depth, q)
-    ks = np.round(np.log(np.asarray(u) / w0) / np.log(wm))
-    return len(set(ws)), int(ks.max()) + 1
+    ws, _ = block_widths(w0, wa, wm, depth, q)
+    return len(set(ws)), int(_stage_indices(w0, wa, wm, depth)[1].max()) + 1
 
 
 def adjust_compatibility(ws: list[int], bs: list[float], gs: list[int]) -> tuple[list[int], list[int]]:

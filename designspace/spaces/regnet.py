@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from designspace.models.regnet import regnet, stage_counts
+from designspace.models.regnet import regnet
 from designspace.spaces.base import NUM_CLASSES, STEM_WIDTH, DesignSpace, is_small
 from designspace.spaces.registry import SPACES
 from designspace.spaces.regnet_cx import regnet_complexity, regnet_stage_counts
@@ -92,10 +92,10 @@ class RegNetSpace(DesignSpace):
     def violation(self, values: Mapping[str, Any], resolution: int) -> str:
         if self.stages is None:
             return ""
-        w0 = int(quantize_w0(values["w0"]))
-        num, top = stage_counts(w0, float(values["wa"]), float(values["wm"]), int(values["d"]))
-        if num == top and self.stages[0] <= num <= self.stages[1]:
+        one = self.canonical({k: np.asarray([values[k]]) for k in ("d", "w0", "wa", "wm")})
+        if self.valid(one, resolution)[0]:  # type: ignore[index]
             return ""
+        num, top = (int(x[0]) for x in regnet_stage_counts(one["d"], one["w0"], one["wa"], one["wm"]))
         what = f"{num} stages"
         if num != top:
             what += f" of {top} stage indices (quantization merged {top - num})"

@@ -18,13 +18,19 @@ __all__ = ["regnet_block_widths", "regnet_complexity", "regnet_stage_counts"]
 Q = 8
 
 
+def _stage_indices(w0: np.ndarray, wa: np.ndarray, wm: np.ndarray, dmax: int) -> np.ndarray:
+    """Each block's stage index k = round(log(u / w0) / log(wm)), u = w0 + wa j: shape (batch, dmax)."""
+    u = np.arange(dmax)[None, :] * wa[:, None] + w0[:, None]
+    return np.round(np.log(u / w0[:, None]) / np.log(wm)[:, None])
+
+
+def _widths(w0: np.ndarray, wm: np.ndarray, ks: np.ndarray) -> np.ndarray:
+    return np.round(w0[:, None] * np.power(wm[:, None], ks) / Q).astype(np.int64) * Q
+
+
 def regnet_block_widths(w0: np.ndarray, wa: np.ndarray, wm: np.ndarray, dmax: int) -> np.ndarray:
     """Quantized per-block widths, shape (batch, dmax) (entries past a draw's depth are junk)."""
-    j = np.arange(dmax)
-    u = j[None, :] * wa[:, None] + w0[:, None]
-    ks = np.round(np.log(u / w0[:, None]) / np.log(wm)[:, None])
-    ws = w0[:, None] * np.power(wm[:, None], ks)
-    return np.round(ws / Q).astype(np.int64) * Q
+    return _widths(w0, wm, _stage_indices(w0, wa, wm, dmax))
 
 
 def regnet_stage_counts(d: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -36,10 +42,9 @@ def regnet_stage_counts(d: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.nd
     wa, wm = np.asarray(wa, dtype=np.float64), np.asarray(wm, dtype=np.float64)
     dmax = int(d.max())
     live = np.arange(dmax)[None, :] < d[:, None]
-    u = np.arange(dmax)[None, :] * wa[:, None] + w0[:, None]
-    ks = np.round(np.log(u / w0[:, None]) / np.log(wm)[:, None])
+    ks = _stage_indices(w0, wa, wm, dmax)
     max_stage = np.where(live, ks, -np.inf).max(axis=1).astype(np.int64) + 1
-    raw = regnet_block_widths(w0, wa, wm, dmax)  # non-decreasing along each row
+    raw = _widths(w0, wm, ks)  # non-decreasing along each row
     first = np.ones_like(live)
     first[:, 1:] = raw[:, 1:] != raw[:, :-1]
     return (first & live).sum(axis=1), max_stage

@@ -563,7 +563,7 @@ def main(argv: list[str] | None = None) -> int:
         frame = trials_frame(args.storage, list(STUDIES))  # checks the storage and the six studies
         names = STUDIES + ((ANY_STAGES,) if ANY_STAGES in get_all_study_names(args.storage) else ())
         if len(names) > len(STUDIES):
-            frame = trials_frame(args.storage, list(names))
+            frame = pd.concat([frame, trials_frame(args.storage, [ANY_STAGES])], ignore_index=True)
         for name in names:
             write_frame(frame[frame["study"] == name].dropna(axis=1, how="all"), out / f"{name}.csv")
         rows = comparison_rows(args.storage, out, frame, options, args.min_complete)
