@@ -25,6 +25,7 @@ OURS = [
     "anynetx_e",
     "regnetx",
     "regnety",
+    "regnetx_b",
     "resnet",
     "resnext",
     "vgg",
@@ -125,6 +126,23 @@ def test_golden_stream():
     r = result.records[0]
     assert result.draws == 5 and (r["d"], r["w0"], r["g"]) == (13, 72, 8) and len(r["spec"]["stages"]) == 4
     assert r["wa"] == 26.99827437565511 and r["wm"] == 1.8083970100692708
+
+
+def test_regnetx_b_draws_the_bottleneck_and_builds_it():
+    """``regnetx_b`` samples b from {1, 2, 4} (a recorded parameter); its b = 1 draws build exactly
+    what ``regnetx`` builds from the same (d, w0, wa, wm, g); ``regnetx`` records no b."""
+    free, fixed = spaces.get("regnetx_b"), spaces.get("regnetx")
+    assert "b" in free.param_names() and "b" not in fixed.param_names()
+    recs = free.sample(60, seed=2, flops="4M:8M")
+    assert {r["b"] for r in recs} == {1, 2, 4}
+    for r in recs:
+        assert {s["bottleneck"] for s in r["spec"]["stages"]} == {float(r["b"])}
+        if r["b"] == 1:
+            same = {k: r[k] for k in fixed.param_names()}
+            assert fixed.build(same, 32) == free.build(r, 32)
+    # at a fixed flops regime a bottleneck buys depth: b = 4 draws are deeper than b = 1 ones
+    deep = {b: np.median([r["d"] for r in recs if r["b"] == b]) for b in (1, 4)}
+    assert deep[4] > deep[1]
 
 
 def test_log_uniform_is_exact_and_in_range():

@@ -10,7 +10,11 @@ Parameters and distributions (the paper's ranges, pycls's ``regnet_sampler`` dis
   quantized w0 (8..256), which the same rule maps to itself;
 * ``wa``: slope, continuous log-uniform on (8, 256);
 * ``wm``: width multiplier, continuous log-uniform on (1.5, 3);
-* ``g``: group width, uniform over {1, 2, 4, 8, 16, 32}; b = 1.
+* ``g``: group width, uniform over {1, 2, 4, 8, 16, 32};
+* ``b``: bottleneck ratio, 1 in ``regnetx`` / ``regnety`` (pycls's RegNetX/Y models, and the
+  paper's Sec. 4 refinement); ``regnetx_b`` draws it uniformly from {1, 2, 4} as AnyNetX-E does
+  (pycls's ``regnet_sampler`` samples ``BOT_MUL``), so that "good RegNets have b = 1" can be
+  tested rather than assumed.
 
 ``designspace.models.regnet.regnet`` turns (w0, wa, wm, d, g) into stages (quantized linear
 widths, group widths made compatible as in pycls). Like pycls's sweeps (``SETUP.CONSTRAINTS.
@@ -68,17 +72,25 @@ class RegNetSpace(DesignSpace):
     wa: tuple[float, float] = (8.0, 256.0)
     wm: tuple[float, float] = (1.5, 3.0)
     group_widths: tuple[int, ...] = GROUP_WIDTHS
+    #: bottleneck ratios b drawn from (one value: fixed, not a sampled parameter)
+    bottlenecks: tuple[int, ...] = (1,)
     #: (fewest, most) stages kept, pycls's NUM_STAGES; None keeps every draw
     stages: tuple[int, int] | None = (4, 4)
 
     def draw(self, trial: Any, resolution: int) -> dict[str, Any]:
-        return {
+        values = {
             "d": trial.suggest_int("d", *self.depth),
             "w0": trial.suggest_float("w0", *self.w0, log=True),
             "wa": trial.suggest_float("wa", *self.wa, log=True),
             "wm": trial.suggest_float("wm", *self.wm, log=True),
             "g": trial.suggest_categorical("g", self.group_widths),
         }
+        if len(self.bottlenecks) > 1:
+            values["b"] = trial.suggest_categorical("b", self.bottlenecks)
+        return values
+
+    def _b(self, values: Mapping[str, Any]) -> Any:
+        return values["b"] if len(self.bottlenecks) > 1 else self.bottlenecks[0]
 
     def canonical(self, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {**values, "w0": quantize_w0(values["w0"])}
@@ -114,7 +126,7 @@ class RegNetSpace(DesignSpace):
             float(values["wm"]),
             int(values["d"]),
             int(values["g"]),
-            bottleneck=1.0,
+            bottleneck=float(self._b(values)),
             se=self.se,
             stem=StemSpec("cifar" if small else "simple", STEM_WIDTH),
             first_stride=1 if small else 2,
@@ -135,13 +147,19 @@ class RegNetSpace(DesignSpace):
             first_stride=1 if small else 2,
             resolution=resolution,
             num_classes=NUM_CLASSES,
+            b=np.broadcast_to(np.asarray(self._b(values)), np.shape(values["d"])),
         )
 
     def definition(self) -> str:
         return (
-            f"RegNet generator (res_bottleneck, b=1{', SE 0.25' if self.se else ''}); d in {{1..63}};"
+            f"RegNet generator (res_bottleneck{', SE 0.25' if self.se else ''}); d in {{1..63}};"
             " w0 log-uniform, multiple of 8 in 8..256; wa log-uniform in (8, 256); wm log-uniform in (1.5, 3);"
-            " g in {1, 2, 4, 8, 16, 32}"
+            " g in {1, 2, 4, 8, 16, 32}; "
+            + (
+                f"b in {{{', '.join(map(str, self.bottlenecks))}}}"
+                if len(self.bottlenecks) > 1
+                else f"b = {self.bottlenecks[0]}"
+            )
             + (f"; {self._stages_text()} (pycls's sweep constraint)" if self.stages else "")
         )
 
@@ -159,6 +177,11 @@ class RegNetSpace(DesignSpace):
 SPACES_REGNET = (
     RegNetSpace("regnetx", "RegNetX: quantized linear widths from (d, w0, wa, wm), group width g, b = 1"),
     RegNetSpace("regnety", "RegNetY: RegNetX with squeeze-excitation (ratio 0.25)", se=0.25),
+    RegNetSpace(
+        "regnetx_b",
+        "RegNetX with the bottleneck ratio b drawn from {1, 2, 4} as in AnyNetX-E, not fixed at 1",
+        bottlenecks=(1, 2, 4),
+    ),
 )
 for _space in SPACES_REGNET:
     SPACES.register(_space.name, _space)

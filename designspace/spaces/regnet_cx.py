@@ -1,10 +1,11 @@
-"""Vectorized RegNet generator + analytic complexity for a batch of (d, w0, wa, wm, g).
+"""Vectorized RegNet generator + analytic complexity for a batch of (d, w0, wa, wm, g[, b]).
 
-Mirrors ``designspace.models.regnet.regnet`` (with b = 1) followed by ``ds.complexity``:
+Mirrors ``designspace.models.regnet.regnet`` followed by ``ds.complexity``:
 block widths ``u_j = w0 + wa j``, ``k_j = round(log(u_j / w0) / log(wm))``, quantized widths
 ``round(w0 wm^k_j / 8) * 8`` (the same numpy operations in the same order, so the same
-floating-point results), stages = runs of equal widths, group width ``g' = min(g, w)`` and
-width ``max(g', round(w / g') g')`` per stage (pycls's compatibility rule for b = 1), then the
+floating-point results), stages = runs of equal widths, then pycls's compatibility rule per
+stage for bottleneck ratio b (an integer >= 1): bottleneck width ``v = max(1, w // b)``, group
+width ``g' = min(g, v)``, ``v = max(g', round(v / g') g')`` and width ``v b``; then the
 ``res_bottleneck`` counts block by block on a (batch, max depth) grid. Checked against
 ``ds.complexity`` in ``tests/test_spaces_cx.py``.
 """
@@ -64,17 +65,22 @@ def regnet_complexity(
     resolution: int,
     num_classes: int,
     in_channels: int = 3,
+    b: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
+    """flops / params / acts per draw; ``b`` is each draw's bottleneck ratio (None: all 1)."""
     d = np.asarray(d, dtype=np.int64)
     g = np.asarray(g, dtype=np.int64)
+    b = np.ones_like(d) if b is None else np.asarray(b, dtype=np.int64)
     dmax = int(d.max())
     raw = regnet_block_widths(np.asarray(w0, dtype=np.int64), np.asarray(wa), np.asarray(wm), dmax)
     live = np.arange(dmax)[None, :] < d[:, None]
     first = np.ones_like(live)
     first[:, 1:] = raw[:, 1:] != raw[:, :-1]
     stage = np.cumsum(first, axis=1) - 1  # stage index of each block
-    gp = np.minimum(g[:, None], raw)
-    w = np.maximum(gp, np.round(raw / gp).astype(np.int64) * gp)
+    v = np.maximum(1, raw // b[:, None])  # bottleneck width
+    gp = np.minimum(g[:, None], v)
+    v = np.maximum(gp, np.round(v / gp).astype(np.int64) * gp)
+    w = v * b[:, None]
     w_in = np.empty_like(w)
     w_in[:, 0] = stem_width
     w_in[:, 1:] = w[:, :-1]
@@ -93,7 +99,7 @@ def regnet_complexity(
     n = h_out * h_out
 
     proj = (first & ((w_in != w) | (stride != 1))).astype(np.int64)
-    wb, ge = w, gp
+    wb, ge = v, gp
     f = proj * w_in * w * n + w_in * wb * n_in + 9 * wb * ge * n + wb * w * n
     q = proj * (w_in * w + 2 * w) + (w_in * wb + 2 * wb) + (9 * wb * ge + 2 * wb) + (wb * w + 2 * w)
     a = proj * w * n + wb * n_in + wb * n + w * n
