@@ -23,6 +23,7 @@ from designspace.study.worker import run_worker
 
 HERE = Path(__file__).resolve().parents[1] / "experiments" / "anynet_cifar"
 POPULATIONS = ("anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e", "regnetx")
+SUPPLEMENTS = ("regnetx_b",)  # populations beside the six, same setup, compared in a supplement
 # calibration attempts in the order they ran (e1, e2, ...); the last one set the populations' budget
 ATTEMPTS = tuple(
     sorted((p.stem.split("_")[1] for p in HERE.glob("calibration_*_seed0.toml")), key=lambda a: int(a[1:]))
@@ -45,9 +46,9 @@ def configs():
 
 def test_the_configs_are_one_setup_that_differs_only_where_it_should():
     c = configs()
-    assert set(c) == {*POPULATIONS, *CALIBRATION}
+    assert set(c) == {*POPULATIONS, *SUPPLEMENTS, *CALIBRATION}
     base = c["anynetx_a"]
-    for name in POPULATIONS:
+    for name in POPULATIONS + SUPPLEMENTS:
         assert (c[name].name, c[name].space, c[name].trials) == (name, name, 100)
         assert replace(c[name], name=base.name, space=base.space) == base  # same regime, data, budget, recipe
     assert base.storage == "sqlite:///results/anynet_cifar/studies.db" and base.flops == (4e6, 8e6)
@@ -78,8 +79,8 @@ def test_configs_run_two_trials_and_the_scripts_report_them(tmp_path, monkeypatc
         tiny = replace(config, trials=2, data_dir=str(shared_data), train_subset=256, test_subset=200)
         report = run_worker(tiny, calib if name.startswith("calibration") else studies, threads=1)
         assert report is not None
-    frame = trials_frame(studies, list(POPULATIONS))
-    assert (frame["state"] == "COMPLETE").all() and len(frame) == 12
+    frame = trials_frame(studies, list(POPULATIONS + SUPPLEMENTS))
+    assert (frame["state"] == "COMPLETE").all() and len(frame) == 14
     assert (frame["study"] == frame["space"]).all() and frame["flops"].between(4e6, 8e6).all()
     c = configs()
     runs = {name: trials_frame(calib, [c[name].name]) for name in CALIBRATION}
@@ -134,8 +135,13 @@ def test_configs_run_two_trials_and_the_scripts_report_them(tmp_path, monkeypatc
     assert len(links) >= 12 and all((out / link).is_file() for link in links), links  # every embedded plot exists
     assert (out / "analyze" / "anynetx_a-vs-anynetx_b" / "report.html").is_file()
     assert (out / "analyze" / "all" / "params_regnetx.png").is_file()
-    assert sorted(p.name for p in out.glob("*.csv")) == sorted(f"{s}.csv" for s in POPULATIONS)
+    assert sorted(p.name for p in out.glob("*.csv")) == sorted(f"{s}.csv" for s in POPULATIONS + SUPPLEMENTS)
     assert "regnetx_any_stages" not in text
+    # RegNetX with b free: compared with E and with b = 1, its models by b, its good ranges with b
+    assert "### Supplement: RegNetX with the bottleneck ratio free" in text
+    assert "| E → RegNetX with b free | at least as good | 2 / 2 |" in text and "| RegNetX: b free → b = 1 |" in text
+    assert "| b | models | median error % | min error % |" in text and "Study `regnetx_b` (2 models" in text
+    assert re.search(r"\| b \| \d+ – \d+ \|", text)  # b's good range
 
     # a population set aside (RegNetX drawn before the 4-stage rule) is compared in a supplement
     optuna.copy_study(

@@ -56,15 +56,55 @@ CLAIMS = (
     Claim("anynetx_e", "regnetx", "E → RegNetX: quantized linear widths", "at least as good"),
 )
 
-#: a population set aside (not one of the six) that the report compares when the storage has it
+
+@dataclass(frozen=True)
+class SetAside:
+    """A population that is not one of the six, compared in a supplement when the storage has it."""
+
+    study: str
+    label: str
+    title: str
+    intro: str  # "{n}": its complete models
+    claims: tuple[Claim, ...]
+    by: str  # its models tabulated by: "stages" (of the built network) or a sampled parameter
+
+
 ANY_STAGES = "regnetx_any_stages"
-SUPPLEMENT = (
-    Claim("anynetx_e", ANY_STAGES, "E → RegNetX drawn without the 4-stage rule", "none"),
-    Claim(ANY_STAGES, "regnetx", "RegNetX: without → with the 4-stage rule", "none"),
+FREE_B = "regnetx_b"
+SET_ASIDE = (
+    SetAside(
+        ANY_STAGES,
+        "RegNetX (any stages)",
+        "RegNetX without pycls's 4-stage rule",
+        f"The first RegNetX population (study `{ANY_STAGES}`, {{n}} models) was drawn before the `regnetx` "
+        "space kept only the draws whose generator gives exactly four stages, none merged away by "
+        "quantization (pycls's sweep constraint, which the paper's RegNet populations obey). It is not one "
+        "of the six populations; it shows what the rule does at 32 px, where a 5th and 6th stride-2 stage "
+        "leave 2×2 and 1×1 maps.",
+        (
+            Claim("anynetx_e", ANY_STAGES, "E → RegNetX drawn without the 4-stage rule", "none"),
+            Claim(ANY_STAGES, "regnetx", "RegNetX: without → with the 4-stage rule", "none"),
+        ),
+        "stages",
+    ),
+    SetAside(
+        FREE_B,
+        "RegNetX (b free)",
+        "RegNetX with the bottleneck ratio free",
+        "The `regnetx` population fixes the bottleneck ratio b = 1, as pycls's RegNetX models do and as the "
+        "paper does only after finding b = 1 best among RegNet models (§4). Study `regnetx_b` ({n} models, "
+        "same regime, data and budget) draws b from {{1, 2, 4}} as AnyNetX-E does: it tests whether RegNetX "
+        "with b free is at least as good as E, and whether its good models have b = 1.",
+        (
+            Claim("anynetx_e", FREE_B, "E → RegNetX with b free", "at least as good"),
+            Claim(FREE_B, "regnetx", "RegNetX: b free → b = 1", "none"),
+        ),
+        "b",
+    ),
 )
 
 LABEL = {s: ("RegNetX" if s == "regnetx" else "AnyNetX-" + s[-1].upper()) for s in STUDIES}
-LABEL[ANY_STAGES] = "RegNetX (any stages)"
+LABEL.update({x.study: x.label for x in SET_ASIDE})
 
 
 # -- statistics --------------------------------------------------------------------------------
@@ -216,37 +256,40 @@ def ranges_table(summary: pd.DataFrame, frame: pd.DataFrame, study: str, names: 
     return out
 
 
-def stages_table(frame: pd.DataFrame, study: str) -> str:
-    """Complete models of ``study`` by their number of stages: count, median and min error."""
+def by_table(frame: pd.DataFrame, study: str, by: str) -> str:
+    """Complete models of ``study`` grouped by their number of stages (``by="stages"``) or by a
+    sampled parameter: count, median and min error."""
     done = frame[(frame["study"] == study) & (frame["state"] == "COMPLETE")]
-    stages = done["spec"].map(lambda s: len(json.loads(s)["stages"]))
-    out = "| stages | models | median error % | min error % |\n|---|---|---|---|\n"
-    for k, errors in done["test_error"].groupby(stages):
-        out += f"| {k} | {len(errors)} | {errors.median():.2f} | {errors.min():.2f} |\n"
+    key = done["spec"].map(lambda s: len(json.loads(s)["stages"])) if by == "stages" else done[by]
+    out = f"| {by} | models | median error % | min error % |\n|---|---|---|---|\n"
+    for k, errors in done["test_error"].groupby(key):
+        out += f"| {k:g} | {len(errors)} | {errors.median():.2f} | {errors.min():.2f} |\n"
     return out
 
 
-def supplement_section(rows: list[dict], frame: pd.DataFrame, out: Path) -> list[str]:
-    if not rows:
-        return []
-    n = int(((frame["study"] == ANY_STAGES) & (frame["state"] == "COMPLETE")).sum())
+def supplement_section(aside: SetAside, rows: list[dict], frame: pd.DataFrame, out: Path) -> list[str]:
+    n = int(((frame["study"] == aside.study) & (frame["state"] == "COMPLETE")).sum())
     folder = rows[0]["folder"]
-    return [
-        "### Supplement: RegNetX without pycls's 4-stage rule",
+    lines = [
+        f"### Supplement: {aside.title}",
         "",
-        f"The first RegNetX population (study `{ANY_STAGES}`, {n} models) was drawn before the `regnetx` "
-        "space kept only the draws whose generator gives exactly four stages, none merged away by "
-        "quantization (pycls's sweep constraint, which the paper's RegNet populations obey). It is not one "
-        "of the six populations; it shows what the rule does at 32 px, where a 5th and 6th stride-2 stage "
-        "leave 2×2 and 1×1 maps.",
+        aside.intro.format(n=n),
         "",
         comparison_table(rows),
-        "Its models by number of stages:",
+        f"Its models by {'number of stages' if aside.by == 'stages' else aside.by}:",
         "",
-        stages_table(frame, ANY_STAGES),
-        image(folder / "edf_normalized.png", out, f"normalized EDFs {rows[0]['claim'].step}"),
-        "",
+        by_table(frame, aside.study, aside.by),
     ]
+    summary = pd.read_csv(folder / "summary.csv")
+    if aside.by != "stages" and (summary["study"] == aside.study).any():
+        names = [p for p in ("d", "w0", "wa", "wm", "g", "b") if f"{p}_low" in summary.columns]
+        ranges = ranges_table(summary, frame, aside.study, names)
+        lines += ["Its good ranges (defined under *What good models look like*):", "", ranges]
+    lines += [image(folder / "edf_normalized.png", out, f"normalized EDFs {rows[0]['claim'].step}"), ""]
+    params = folder / f"params_{aside.study}.png"
+    if params.is_file():
+        lines += [image(params, out, f"{aside.label} error vs parameters"), ""]
+    return lines
 
 
 def write_report(
@@ -258,7 +301,7 @@ def write_report(
     calibs: dict,
     cost: tuple,
     options: Options,
-    supplement: list[dict] | None = None,
+    supplements: tuple[tuple[SetAside, list[dict]], ...] = (),
 ) -> Path:
     per_study, wall = cost
     summary = pd.read_csv(all_dir / "summary.csv")
@@ -318,13 +361,14 @@ def write_report(
         "",
         image(all_dir / "error_vs_complexity.png", out, "error vs complexity"),
         "",
-        *supplement_section(supplement or [], frame, out),
+        *(line for aside, extra in supplements for line in supplement_section(aside, extra, frame, out)),
         "## What good models look like",
         "",
         "### RegNetX",
         "",
-        "The paper's good RegNetX models have b = 1 (fixed in the RegNetX space here, as in the paper's "
-        "RegNetX), depth near 20 blocks and wm near 2.5. Good ranges: the "
+        "The paper's good RegNetX models have b = 1 (fixed in the RegNetX space here, as in pycls's "
+        "RegNetX models; see the b-free supplement above where it was run), depth near 20 blocks and wm "
+        "near 2.5. Good ranges: the "
         f"{options.level:.0%} interval of the best model's value over {options.n_boot:,} draws of "
         f"{options.frac:.0%} of the population.",
         "",
@@ -374,6 +418,13 @@ def write_report(
         *calibration_commands(calibs, cfg),
         "# the six populations (each also writes results/anynet_cifar/<study>.csv and <study>-edf.png)",
         *[f"designspace study run experiments/anynet_cifar/{s}.toml --results results/anynet_cifar" for s in STUDIES],
+        "# the supplements' populations (regnetx_any_stages: the regnetx study as it was before the",
+        "# 4-stage rule, kept in the storage; it cannot be re-drawn from a config)",
+        *[
+            f"designspace study run experiments/anynet_cifar/{x.study}.toml --results results/anynet_cifar"
+            for x in SET_ASIDE
+            if (HERE / f"{x.study}.toml").is_file()
+        ],
         "# this report, the per-study CSVs and every analyze/ folder",
         "python experiments/anynet_cifar/report.py",
         "# one of its analyze/ folders by hand, e.g.",
@@ -561,14 +612,18 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(n_boot=args.boot)
     try:
         frame = trials_frame(args.storage, list(STUDIES))  # checks the storage and the six studies
-        names = STUDIES + ((ANY_STAGES,) if ANY_STAGES in get_all_study_names(args.storage) else ())
-        if len(names) > len(STUDIES):
-            frame = pd.concat([frame, trials_frame(args.storage, [ANY_STAGES])], ignore_index=True)
+        stored = set(get_all_study_names(args.storage))
+        asides = tuple(x for x in SET_ASIDE if x.study in stored)
+        if asides:
+            extra = trials_frame(args.storage, [x.study for x in asides])
+            frame = pd.concat([frame, extra], ignore_index=True)
+        names = STUDIES + tuple(x.study for x in asides)
         for name in names:
             write_frame(frame[frame["study"] == name].dropna(axis=1, how="all"), out / f"{name}.csv")
         rows = comparison_rows(args.storage, out, frame, options, args.min_complete)
-        extra = SUPPLEMENT if ANY_STAGES in names else ()
-        supplement = comparison_rows(args.storage, out, frame, options, args.min_complete, extra)
+        supplements = tuple(
+            (x, comparison_rows(args.storage, out, frame, options, args.min_complete, x.claims)) for x in asides
+        )
         pops = populations(frame, list(STUDIES), min_complete=args.min_complete)
         all_dir = out / "analyze" / "all"
         write_analysis(analyze(pops, options, source=f"storage {args.storage}"), all_dir)
@@ -577,8 +632,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: {e}", file=sys.stderr)
         return 2
     calibs = read_calibrations(out)
-    path = write_report(out, args.storage, rows, all_dir, frame, calibs, cost, options, supplement)
-    for r in rows + supplement:
+    path = write_report(out, args.storage, rows, all_dir, frame, calibs, cost, options, supplements)
+    for r in rows + [r for _, extra in supplements for r in extra]:
         print(f"{r['claim'].step}: D={r['d']:.3f} p={fmt_p(r['p'])} -> {r['verdict']}")
     print(f"wrote {path}")
     return 0

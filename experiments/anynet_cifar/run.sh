@@ -4,8 +4,9 @@
 #
 #   bash experiments/anynet_cifar/run.sh calibration   # 3 x 32 AnyNetX-A models, ~1.8 h on 2 cores
 #   bash experiments/anynet_cifar/run.sh populations   # 6 x 100 models (two rounds of 50), ~10 h on 2 cores
+#   bash experiments/anynet_cifar/run.sh supplement    # RegNetX with b free (100 models, ~1 h)
 #   bash experiments/anynet_cifar/run.sh report        # tables, plots, REPORT.md, the HTML report
-#   bash experiments/anynet_cifar/run.sh               # all three
+#   bash experiments/anynet_cifar/run.sh               # all four
 #
 # Extra arguments go to every `designspace study run` (e.g. --device cuda, --workers 4).
 set -euo pipefail
@@ -40,6 +41,11 @@ populations() {
   done
 }
 
+supplement() {
+  # beside the six: RegNetX with the bottleneck ratio drawn from {1, 2, 4} instead of fixed at 1
+  designspace study run "$here/regnetx_b.toml" --results "$out" "$@"
+}
+
 report() {
   python "$here/report.py"
 }
@@ -47,7 +53,8 @@ report() {
 case "$step" in
   calibration) calibration "$@" ;;
   populations) populations "$@" ;;
+  supplement) supplement "$@" ;;
   report) report ;;
-  all) calibration "$@"; populations "$@"; report ;;
-  *) echo "usage: run.sh [calibration|populations|report|all] [study run options]" >&2; exit 2 ;;
+  all) calibration "$@"; populations "$@"; supplement "$@"; report ;;
+  *) echo "usage: run.sh [calibration|populations|supplement|report|all] [study run options]" >&2; exit 2 ;;
 esac
