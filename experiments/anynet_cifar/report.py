@@ -418,8 +418,7 @@ def write_report(
         *calibration_commands(calibs, cfg),
         "# the six populations (each also writes results/anynet_cifar/<study>.csv and <study>-edf.png)",
         *[f"designspace study run experiments/anynet_cifar/{s}.toml --results results/anynet_cifar" for s in STUDIES],
-        "# the supplements' populations (regnetx_any_stages: the regnetx study as it was before the",
-        "# 4-stage rule, kept in the storage; it cannot be re-drawn from a config)",
+        "# the supplements' populations that have a config (the other is a study kept as it was run)",
         *[
             f"designspace study run experiments/anynet_cifar/{x.study}.toml --results results/anynet_cifar"
             for x in SET_ASIDE
