@@ -147,7 +147,7 @@ class RegNetSpace(DesignSpace):
             first_stride=1 if small else 2,
             resolution=resolution,
             num_classes=NUM_CLASSES,
-            b=np.broadcast_to(np.asarray(self._b(values)), np.shape(values["d"])),
+            b=self._b(values),
         )
 
     def definition(self) -> str:

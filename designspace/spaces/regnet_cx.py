@@ -65,12 +65,12 @@ def regnet_complexity(
     resolution: int,
     num_classes: int,
     in_channels: int = 3,
-    b: np.ndarray | None = None,
+    b: np.ndarray | int | None = None,
 ) -> dict[str, np.ndarray]:
-    """flops / params / acts per draw; ``b`` is each draw's bottleneck ratio (None: all 1)."""
+    """flops / params / acts per draw; ``b``: the bottleneck ratio, per draw or one for all (None: 1)."""
     d = np.asarray(d, dtype=np.int64)
     g = np.asarray(g, dtype=np.int64)
-    b = np.ones_like(d) if b is None else np.asarray(b, dtype=np.int64)
+    b = np.broadcast_to(np.asarray(1 if b is None else b, dtype=np.int64), d.shape)
     dmax = int(d.max())
     raw = regnet_block_widths(np.asarray(w0, dtype=np.int64), np.asarray(wa), np.asarray(wm), dmax)
     live = np.arange(dmax)[None, :] < d[:, None]

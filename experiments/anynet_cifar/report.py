@@ -280,10 +280,10 @@ def supplement_section(aside: SetAside, rows: list[dict], frame: pd.DataFrame, o
         "",
         by_table(frame, aside.study, aside.by),
     ]
-    summary = pd.read_csv(folder / "summary.csv")
-    if aside.by != "stages" and (summary["study"] == aside.study).any():
-        names = [p for p in ("d", "w0", "wa", "wm", "g", "b") if f"{p}_low" in summary.columns]
-        ranges = ranges_table(summary, frame, aside.study, names)
+    if aside.by != "stages":  # a sampled parameter: the space's good ranges (the table skips absent ones)
+        ranges = ranges_table(
+            pd.read_csv(folder / "summary.csv"), frame, aside.study, ["d", "w0", "wa", "wm", "g", "b"]
+        )
         lines += ["Its good ranges (defined under *What good models look like*):", "", ranges]
     lines += [image(folder / "edf_normalized.png", out, f"normalized EDFs {rows[0]['claim'].step}"), ""]
     params = folder / f"params_{aside.study}.png"

@@ -3,8 +3,8 @@
 # Each study resumes where it stopped: run this again after an interruption.
 #
 #   bash experiments/anynet_cifar/run.sh calibration   # 3 x 32 AnyNetX-A models, ~1.8 h on 2 cores
-#   bash experiments/anynet_cifar/run.sh populations   # 6 x 100 models (two rounds of 50), ~10 h on 2 cores
-#   bash experiments/anynet_cifar/run.sh supplement    # RegNetX with b free (100 models, ~1 h)
+#   bash experiments/anynet_cifar/run.sh populations   # 6 x 100 models (two rounds of 50), ~8 h on 2 cores
+#   bash experiments/anynet_cifar/run.sh supplement    # RegNetX with b free (100 models, ~0.7 h)
 #   bash experiments/anynet_cifar/run.sh report        # tables, plots, REPORT.md, the HTML report
 #   bash experiments/anynet_cifar/run.sh               # all four
 #
