@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from designspace.specs import HeadSpec, NetSpec, StageSpec, StemSpec
 
@@ -33,16 +34,24 @@ def block_widths(w0: float, wa: float, wm: float, depth: int, q: int = 8) -> tup
     """Per-block quantized widths and the continuous linear widths u_j = w0 + wa * j."""
     if not (wa >= 0 and w0 > 0 and wm > 1 and depth >= 1):
         raise ValueError(f"regnet: need wa >= 0, w0 > 0, wm > 1, depth >= 1 (got {w0=}, {wa=}, {wm=}, {depth=})")
-    u, ks = _stage_indices(w0, wa, wm, depth)
-    ws = w0 * np.power(wm, ks)
-    ws = (np.round(ws / q).astype(int) * q).tolist()
-    return [int(w) for w in ws], u.tolist()
+    u, ks = linear_stage_indices(w0, wa, wm, depth)
+    return [int(w) for w in quantized_widths(w0, wm, ks, q)], u.tolist()
 
 
-def _stage_indices(w0: float, wa: float, wm: float, depth: int) -> tuple[np.ndarray, np.ndarray]:
-    """The linear widths u_j = w0 + wa * j and each block's stage index round(log(u_j / w0) / log(wm))."""
+def linear_stage_indices(w0: ArrayLike, wa: ArrayLike, wm: ArrayLike, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """The linear widths u_j = w0 + wa * j and each block's stage index k_j = round(log(u_j / w0) / log(wm)).
+
+    Scalars give shape (depth,); arrays of shape (batch,) give (batch, depth) (the vectorized
+    space complexity uses this same code, so both get the same floating-point results)."""
+    w0, wa, wm = (np.asarray(x, dtype=np.float64)[..., None] for x in (w0, wa, wm))
     u = np.arange(depth) * wa + w0
     return u, np.round(np.log(u / w0) / np.log(wm))
+
+
+def quantized_widths(w0: ArrayLike, wm: ArrayLike, ks: np.ndarray, q: int = 8) -> np.ndarray:
+    """Block widths w0 * wm^k_j rounded to a multiple of q, shaped like ``ks``."""
+    w0, wm = (np.asarray(x, dtype=np.float64)[..., None] for x in (w0, wm))
+    return np.round(w0 * np.power(wm, ks) / q).astype(np.int64) * q
 
 
 def stage_widths_depths(w0: float, wa: float, wm: float, depth: int, q: int = 8) -> tuple[list[int], list[int]]:
@@ -54,7 +63,7 @@ def stage_widths_depths(w0: float, wa: float, wm: float, depth: int, q: int = 8)
 def stage_counts(w0: float, wa: float, wm: float, depth: int, q: int = 8) -> tuple[int, int]:
     """pycls's ``num_s`` (distinct quantized block widths) and ``max_s`` (largest k + 1)."""
     ws, _ = block_widths(w0, wa, wm, depth, q)
-    return len(set(ws)), int(_stage_indices(w0, wa, wm, depth)[1].max()) + 1
+    return len(set(ws)), int(linear_stage_indices(w0, wa, wm, depth)[1].max()) + 1
 
 
 def adjust_compatibility(ws: list[int], bs: list[float], gs: list[int]) -> tuple[list[int], list[int]]:

@@ -2,7 +2,7 @@
 
 Mirrors ``designspace.models.regnet.regnet`` followed by ``ds.complexity``:
 block widths ``u_j = w0 + wa j``, ``k_j = round(log(u_j / w0) / log(wm))``, quantized widths
-``round(w0 wm^k_j / 8) * 8`` (the same numpy operations in the same order, so the same
+``round(w0 wm^k_j / 8) * 8`` (the model generator's own functions, broadcast over the batch, so the same
 floating-point results), stages = runs of equal widths, then pycls's compatibility rule per
 stage for bottleneck ratio b (an integer >= 1): bottleneck width ``v = max(1, w // b)``, group
 width ``g' = min(g, v)``, ``v = max(g', round(v / g') g')`` and width ``v b``; then the
@@ -14,24 +14,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from designspace.models.regnet import linear_stage_indices, quantized_widths
+
 __all__ = ["regnet_block_widths", "regnet_complexity", "regnet_stage_counts"]
 
 Q = 8
 
 
-def _stage_indices(w0: np.ndarray, wa: np.ndarray, wm: np.ndarray, dmax: int) -> np.ndarray:
-    """Each block's stage index k = round(log(u / w0) / log(wm)), u = w0 + wa j: shape (batch, dmax)."""
-    u = np.arange(dmax)[None, :] * wa[:, None] + w0[:, None]
-    return np.round(np.log(u / w0[:, None]) / np.log(wm)[:, None])
-
-
-def _widths(w0: np.ndarray, wm: np.ndarray, ks: np.ndarray) -> np.ndarray:
-    return np.round(w0[:, None] * np.power(wm[:, None], ks) / Q).astype(np.int64) * Q
-
-
 def regnet_block_widths(w0: np.ndarray, wa: np.ndarray, wm: np.ndarray, dmax: int) -> np.ndarray:
     """Quantized per-block widths, shape (batch, dmax) (entries past a draw's depth are junk)."""
-    return _widths(w0, wm, _stage_indices(w0, wa, wm, dmax))
+    return quantized_widths(w0, wm, linear_stage_indices(w0, wa, wm, dmax)[1], Q)
 
 
 def regnet_stage_counts(d: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -43,9 +35,9 @@ def regnet_stage_counts(d: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.nd
     wa, wm = np.asarray(wa, dtype=np.float64), np.asarray(wm, dtype=np.float64)
     dmax = int(d.max())
     live = np.arange(dmax)[None, :] < d[:, None]
-    ks = _stage_indices(w0, wa, wm, dmax)
+    _, ks = linear_stage_indices(w0, wa, wm, dmax)
     max_stage = np.where(live, ks, -np.inf).max(axis=1).astype(np.int64) + 1
-    raw = _widths(w0, wm, ks)  # non-decreasing along each row
+    raw = quantized_widths(w0, wm, ks, Q)  # non-decreasing along each row
     first = np.ones_like(live)
     first[:, 1:] = raw[:, 1:] != raw[:, :-1]
     return (first & live).sum(axis=1), max_stage
@@ -65,12 +57,12 @@ def regnet_complexity(
     resolution: int,
     num_classes: int,
     in_channels: int = 3,
-    b: np.ndarray | int | None = None,
+    b: np.ndarray | int = 1,
 ) -> dict[str, np.ndarray]:
-    """flops / params / acts per draw; ``b``: the bottleneck ratio, per draw or one for all (None: 1)."""
+    """flops / params / acts per draw; ``b``: the bottleneck ratio, per draw or one for all."""
     d = np.asarray(d, dtype=np.int64)
     g = np.asarray(g, dtype=np.int64)
-    b = np.broadcast_to(np.asarray(1 if b is None else b, dtype=np.int64), d.shape)
+    b = np.broadcast_to(np.asarray(b, dtype=np.int64), d.shape)
     dmax = int(d.max())
     raw = regnet_block_widths(np.asarray(w0, dtype=np.int64), np.asarray(wa), np.asarray(wm), dmax)
     live = np.arange(dmax)[None, :] < d[:, None]
