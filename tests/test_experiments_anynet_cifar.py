@@ -137,6 +137,9 @@ def test_configs_run_two_trials_and_the_scripts_report_them(tmp_path, monkeypatc
     assert (out / "analyze" / "all" / "params_regnetx.png").is_file()
     assert sorted(p.name for p in out.glob("*.csv")) == sorted(f"{s}.csv" for s in POPULATIONS + SUPPLEMENTS)
     assert "regnetx_any_stages" not in text
+    # the spaces' sizes, from the space registry: E's 10 dimensions and settings against RegNetX's 5
+    assert "| AnyNetX-E | 10 (d1, d2, d3, d4, w1, w2, w3, w4, b, g) | 8.17e+11 | 6.76e+11 |" in text
+    assert "| RegNetX | 5 (d, w0, wa, wm, g) | continuous | no closed form |" in text
     # RegNetX with b free: compared with E and with b = 1, its models by b, its good ranges with b
     assert "### Supplement: RegNetX with the bottleneck ratio free" in text
     assert "| E → RegNetX with b free | at least as good | 2 / 2 |" in text and "| RegNetX: b free → b = 1 |" in text
