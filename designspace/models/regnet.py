@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from designspace.models.compat import compatible
 from designspace.specs import HeadSpec, NetSpec, StageSpec, StemSpec
 
 
@@ -67,18 +68,13 @@ def stage_counts(w0: float, wa: float, wm: float, depth: int, q: int = 8) -> tup
 
 
 def adjust_compatibility(ws: list[int], bs: list[float], gs: list[int]) -> tuple[list[int], list[int]]:
-    """Make group widths divide bottleneck widths as the reference implementation does.
+    """pycls's ``adjust_block_compatibility`` per stage (:func:`designspace.models.compat.compatible`).
 
     ``bs`` are bottleneck *ratios* (w / b is the bottleneck width). Returns the new widths and
     group widths.
     """
-    bms = [1.0 / b for b in bs]  # the reference works with multipliers
-    vs = [int(max(1, w * bm)) for w, bm in zip(ws, bms)]
-    gs = [int(min(g, v)) for g, v in zip(gs, vs)]
-    ms = [int(np.lcm(g, int(bm))) if bm > 1 else g for g, bm in zip(gs, bms)]
-    vs = [max(m, int(round(v / m) * m)) for v, m in zip(vs, ms)]
-    ws = [int(v / bm) for v, bm in zip(vs, bms)]
-    return ws, gs
+    out = [compatible(w, b, g) for w, b, g in zip(ws, bs, gs)]
+    return [c.width for c in out], [c.group_width for c in out]
 
 
 def regnet(

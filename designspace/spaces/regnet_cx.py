@@ -4,8 +4,8 @@ Mirrors ``designspace.models.regnet.regnet`` followed by ``ds.complexity``:
 block widths ``u_j = w0 + wa j``, ``k_j = round(log(u_j / w0) / log(wm))``, quantized widths
 ``round(w0 wm^k_j / 8) * 8`` (the model generator's own functions, broadcast over the batch, so the same
 floating-point results), stages = runs of equal widths, then pycls's compatibility rule per
-stage for bottleneck ratio b (an integer >= 1): bottleneck width ``v = max(1, w // b)``, group
-width ``g' = min(g, v)``, ``v = max(g', round(v / g') g')`` and width ``v b``; then the
+stage for bottleneck ratio b >= 1 (:func:`designspace.models.compat.compatible_arrays`, the
+vectorized form of the generator's own rule); then the
 ``res_bottleneck`` counts block by block on a (batch, max depth) grid. Checked against
 ``ds.complexity`` in ``tests/test_spaces_cx.py``.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from designspace.models.compat import compatible_arrays
 from designspace.models.regnet import linear_stage_indices, quantized_widths
 
 __all__ = ["regnet_block_widths", "regnet_complexity", "regnet_stage_counts"]
@@ -69,10 +70,7 @@ def regnet_complexity(
     first = np.ones_like(live)
     first[:, 1:] = raw[:, 1:] != raw[:, :-1]
     stage = np.cumsum(first, axis=1) - 1  # stage index of each block
-    v = np.maximum(1, raw // b[:, None])  # bottleneck width
-    gp = np.minimum(g[:, None], v)
-    v = np.maximum(gp, np.round(v / gp).astype(np.int64) * gp)
-    w = v * b[:, None]
+    w, v, gp = compatible_arrays(raw, b[:, None], g[:, None])  # pycls's rule, as the generator applies it
     w_in = np.empty_like(w)
     w_in[:, 0] = stem_width
     w_in[:, 1:] = w[:, :-1]
