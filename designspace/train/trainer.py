@@ -6,9 +6,11 @@ schedule follows the elapsed fraction of S, so it always completes its decay exa
 (runs with a time budget are therefore not bit-reproducible; epoch budgets are, on the CPU, for a
 given seed and thread count).
 
-Divergence: a non-finite training loss ends the run at once (checked every step on the CPU,
-every ``CUDA_CHECK_EVERY`` steps on a GPU, where a check is a device sync) and the result says
-``status="diverged"`` with the reason; nothing is raised.
+Divergence: a non-finite training loss, or one above ``EXPLODED_LOSS`` times ln(classes) (the loss
+of a uniform guess), ends the run at once (checked every step on the CPU, every
+``CUDA_CHECK_EVERY`` steps on a GPU, where a check is a device sync) and the result says
+``status="diverged"`` with the reason; nothing is raised. A dead network (constant output, loss
+near ln(classes), chance-level error) has not diverged: it completes with its (bad) error.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ from designspace.train.result import TrainResult
 from designspace.train.schedules import lr_at
 
 CUDA_CHECK_EVERY = 20
+#: a training loss above this many times ln(classes) has exploded, though finite (an lr of 1e6 on
+#: a CPU without bf16 ran to losses of 1e23 and was scored 89.8% error as if it had trained)
+EXPLODED_LOSS = 100.0
 
 EpochHook = Callable[[int, dict], None]
 
@@ -213,8 +218,9 @@ class _Run:
             first_step = step - len(values) + 1
             pending.clear()
             for i, v in enumerate(values):
-                if not math.isfinite(v):
-                    return f"training loss became {v} at step {first_step + i} (epoch {epoch}, lr {lr:.4g})"
+                why = divergence(v, self.data.num_classes)
+                if why:
+                    return f"{why} at step {first_step + i} (epoch {epoch}, lr {lr:.4g})"
                 recent.append(v)
                 this_epoch.append(v)
             return None
@@ -265,6 +271,16 @@ class _Run:
         finally:
             bar.close()
         return _Outcome(step, images, elapsed(), _mean(list(recent)), None)
+
+
+def divergence(loss: float, num_classes: int) -> str | None:
+    """Why a training loss means the run diverged (non-finite, or exploded), or None."""
+    if not math.isfinite(loss):
+        return f"training loss became {loss}"
+    limit = EXPLODED_LOSS * math.log(max(num_classes, 2))
+    if loss > limit:
+        return f"training loss exploded to {loss:.3g} (above {limit:.0f})"
+    return None
 
 
 def _mean(values: list[float]) -> float:
