@@ -29,13 +29,15 @@ def _private_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Caches go to tmp_path, nothing is downloaded, no stray data folder is picked up."""
     monkeypatch.setenv("DESIGNSPACE_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("DESIGNSPACE_NO_DOWNLOAD", "1")
-    monkeypatch.delenv("DESIGNSPACE_DATA", raising=False)
+    for name in ("DESIGNSPACE_DATA", "DESIGNSPACE_CACHE_BESIDE_DATA", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
 
 
 # -- real data ---------------------------------------------------------------------------------
 @needs_cifar
 def test_cifar10_from_shared_data_subset(monkeypatch: pytest.MonkeyPatch, cifar_cache: Path) -> None:
     monkeypatch.setenv("DESIGNSPACE_CACHE", str(cifar_cache))
+    before = sorted(p.name for p in CIFAR.iterdir())  # whatever another run may have left there
     data = load_dataset("cifar10", data_dir=SHARED, train_subset=300, test_subset=200, seed=0)
     assert data.train_x.shape == (300, 3, 32, 32) and data.train_x.dtype == torch.uint8
     assert data.test_x.shape == (200, 3, 32, 32)
@@ -47,7 +49,9 @@ def test_cifar10_from_shared_data_subset(monkeypatch: pytest.MonkeyPatch, cifar_
     # statistics of the full training split (shared/README.md)
     assert data.mean == pytest.approx((0.491, 0.482, 0.447), abs=2e-3)
     assert data.std == pytest.approx((0.245, 0.243, 0.261), abs=2e-3)
-    assert not list(CIFAR.glob(".designspace-cache*")), "nothing may be written into the shared data"
+    # this call's cache is in the folder it was given, and it wrote nothing into the shared data
+    assert f"(cache {cifar_cache}" in data.origin and list(cifar_cache.glob("cifar10-*.pt"))
+    assert sorted(p.name for p in CIFAR.iterdir()) == before, "nothing may be written into the shared data"
 
 
 @needs_cifar
@@ -160,6 +164,32 @@ def test_a_new_cache_file_supersedes_the_old_one_of_the_same_folder(tmp_path: Pa
     after = sorted(p.name for p in (tmp_path / "cache").glob("*.pt"))
     assert len(after) == 2 and len(set(after) - set(before)) == 1  # the other folder's file is kept
     assert load_dataset(f"imagefolder:{roots[0]}").cached and load_dataset(f"imagefolder:{roots[1]}").cached
+
+
+def test_cache_goes_to_the_user_cache_folder_unless_asked_to_go_beside_the_data(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("DESIGNSPACE_CACHE")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    root = tmp_path / "tree"
+    _write_tree(root, classes=("a", "b"), per_class=2, size=4)
+    beside = root / ".designspace-cache"
+    # default: ~/.cache/designspace/cache, never the (writable) data folder
+    first = load_dataset(f"imagefolder:{root}")
+    home_cache = tmp_path / "home" / ".cache" / "designspace" / "cache"
+    assert not first.cached and len(list(home_cache.glob("tree-*.pt"))) == 1 and not beside.exists()
+    assert load_dataset(f"imagefolder:{root}").cached
+    # $XDG_CACHE_HOME moves it
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert not load_dataset(f"imagefolder:{root}", resize=2).cached
+    assert len(list((tmp_path / "xdg" / "designspace" / "cache").glob("tree-2-*.pt"))) == 1 and not beside.exists()
+    # beside the data only when asked
+    monkeypatch.setenv("DESIGNSPACE_CACHE_BESIDE_DATA", "1")
+    assert not load_dataset(f"imagefolder:{root}", resize=3).cached
+    assert len(list(beside.glob("tree-3-*.pt"))) == 1
+    # a cache found beside the data is read even when not asked to write there
+    monkeypatch.delenv("DESIGNSPACE_CACHE_BESIDE_DATA")
+    assert load_dataset(f"imagefolder:{root}", resize=3).cached
 
 
 def test_atomic_save_replaces_whole_file(tmp_path: Path) -> None:

@@ -2,8 +2,9 @@
 
 Data sets: cifar10 (searched in --data-dir, $DESIGNSPACE_DATA, ~/.cache/designspace, ./data,
 ../shared/data, else downloaded), imagefolder:PATH ({train,test}/<class>/<images>), synthetic[:opts].
-Decoded images are cached ($DESIGNSPACE_CACHE, else the data folder when writable, else
-~/.cache/designspace/cache). Exit status: 0 trained, 1 diverged (NaN/inf loss), 2 bad input.
+Decoded images are cached in $DESIGNSPACE_CACHE, else ~/.cache/designspace/cache (in the data
+folder only with DESIGNSPACE_CACHE_BESIDE_DATA=1). Exit status: 0 trained, 1 diverged (a NaN/inf
+or exploded loss), 2 bad input.
 """
 
 from __future__ import annotations
