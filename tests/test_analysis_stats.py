@@ -86,8 +86,10 @@ def test_same_distribution_small_d_and_uniform_pvalues():
         r = ks_test(a, b)
         ds.append(r.d)
         ps.append(r.p)
-        if seed < 80:  # weighted permutation test with random weights
-            wps.append(ks_test(a, b, rng.uniform(0.5, 2, 100), rng.uniform(0.5, 2, 100), permutations=200, seed=seed).p)
+        if seed < 80:  # stratified weighted permutation test: random strata, weights constant per cell
+            sa, sb = rng.integers(0, 4, 100), rng.integers(0, 4, 100)
+            wa, wb = rng.uniform(0.5, 2, 4)[sa], rng.uniform(0.5, 2, 4)[sb]
+            wps.append(ks_test(a, b, wa, wb, strata1=sa, strata2=sb, permutations=200, seed=seed).p)
     # E[D] for n1 = n2 = 100 is about 0.8687 / sqrt(50) = 0.123
     assert 0.09 < np.mean(ds) < 0.16
     # scipy's exact p-values live on a lattice (D takes multiples of 1/100) and are slightly
@@ -106,6 +108,17 @@ def test_shift_is_detected_at_n_100():
         a, b = rng.normal(size=100), rng.normal(1.0, size=100)
         assert ks_test(a, b).p < 0.01
         assert ks_test(a, b, np.ones(100), np.ones(100), permutations=300, seed=seed).p < 0.01
+
+
+def test_weighted_ks_without_strata_is_refused():
+    # a pooled shuffle in which each model keeps its own weight is no valid null for normalized EDFs
+    a, b = np.arange(10.0), np.arange(10.0) + 0.5
+    with pytest.raises(ValueError, match="need strata"):
+        ks_test(a, b, np.linspace(1, 2, 10), np.ones(10))
+    with pytest.raises(ValueError, match="equal within each"):
+        ks_test(a, b, np.linspace(1, 2, 10), np.ones(10), strata1=np.zeros(10, int), strata2=np.zeros(10, int))
+    res = ks_test(a, b, np.full(10, 3.0), np.ones(10), permutations=99)  # equal weights: a plain permutation test
+    assert res.method == "permutation (99, pooled)" and res.floor == 0.01
 
 
 # -- complexity normalization ---------------------------------------------------------------------
@@ -147,6 +160,18 @@ def test_normalization_weights_make_bins_equal():
     for w, b in zip(n.weights, n.bins):
         assert w.sum() == pytest.approx(1.0)
         assert np.bincount(b, w, minlength=4)[n.kept] == pytest.approx([1 / 3] * 3)
+
+
+def test_pooled_target_gives_each_bin_its_share_of_all_models():
+    c1 = 10.0 ** np.array([0.1, 0.2, 1.1, 2.1, 2.2, 2.3, 3.9])
+    c2 = 10.0 ** np.array([1.5, 2.5, 3.5, 3.6])
+    n = complexity_weights([c1, c2], bins=4, target="pooled")
+    # kept bins 1..3 hold 2, 4 and 3 of the 9 models there
+    for w, b in zip(n.weights, n.bins):
+        assert np.bincount(b, w, minlength=4) == pytest.approx([0, 2 / 9, 4 / 9, 3 / 9])
+    assert "pooled target" in n.describe()
+    with pytest.raises(ValueError, match="target"):
+        complexity_weights([c1, c2], target="own")
 
 
 def test_normalization_errors_and_degenerate_cases():

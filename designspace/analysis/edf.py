@@ -8,6 +8,11 @@ to all populations, and a model in bin ``j`` of population ``p`` gets weight ``1
 (``k`` kept bins, ``n_pj`` models of ``p`` in bin ``j``), so each kept bin holds ``1/k`` of every
 population's mass. A bin that is empty in any population cannot be made equal there, so it is
 dropped for all of them (its models get weight 0); :class:`Normalization` says how many.
+
+The *target* is the common complexity distribution: ``"uniform"`` (the paper's: every kept bin
+``1/k``) or ``"pooled"`` (every kept bin the share of all compared models in it, ``N_j / N``: the
+populations' own complexity mix, which down-weights sparsely sampled bins). A verdict that flips
+between the two targets depends on how the compared complexity range is weighted.
 """
 
 from __future__ import annotations
@@ -18,7 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["EDF", "Normalization", "as_sample", "as_weights", "auto_bins", "complexity_weights", "edf"]
+__all__ = ["EDF", "TARGETS", "Normalization", "as_sample", "as_weights", "auto_bins", "complexity_weights", "edf"]
+
+#: target complexity distributions of :func:`complexity_weights`
+TARGETS = ("uniform", "pooled")
 
 
 def as_sample(x: object, name: str = "errors") -> np.ndarray:
@@ -118,6 +126,7 @@ class Normalization:
     kept: np.ndarray
     weights: tuple[np.ndarray, ...]
     bins: tuple[np.ndarray, ...]
+    target: str = "uniform"
 
     @property
     def k(self) -> int:
@@ -136,19 +145,27 @@ class Normalization:
     def describe(self) -> str:
         lo, hi = 10 ** self.edges[0], 10 ** self.edges[-1]
         text = f"{self.counts.shape[1]} log-spaced {self.by} bins from {lo:.3g} to {hi:.3g}"
+        if self.target != "uniform":
+            text += f", {self.target} target"
         if self.dropped_bins:
             text += f"; {self.dropped_bins} bin(s) empty in some population dropped for all"
         return text
 
 
-def complexity_weights(complexities: Sequence[object], bins: int | None = None, by: str = "flops") -> Normalization:
-    """Weights that make each population's log-complexity distribution uniform on common bins.
+def complexity_weights(
+    complexities: Sequence[object], bins: int | None = None, by: str = "flops", target: str = "uniform"
+) -> Normalization:
+    """Weights that make each population's log-complexity distribution equal on common bins.
 
     ``complexities``: one array of positive complexities (flops, params, ...) per population.
     ``bins``: number of equal-width bins in log10 complexity over the union of all populations
     (default :func:`auto_bins`). Bins empty in some population are dropped for all of them; if no
     bin is left (the populations' complexity ranges do not overlap) this raises ValueError.
+    ``target``: ``"uniform"`` (each kept bin holds ``1/k`` of every population) or ``"pooled"``
+    (each kept bin holds the share of all compared models in it).
     """
+    if target not in TARGETS:
+        raise ValueError(f"target={target!r}: use one of {', '.join(TARGETS)}")
     logs = []
     for i, c in enumerate(complexities):
         a = as_sample(c, f"{by} of population {i + 1}")
@@ -174,8 +191,12 @@ def complexity_weights(complexities: Sequence[object], bins: int | None = None, 
             f"complexity normalization by {by}: the populations' {by} ranges do not overlap "
             "(no bin holds models of every population); compare without normalization"
         )
+    mass = np.where(kept, 1.0 / n_kept, 0.0)  # the target's share of each bin
+    if target == "pooled":
+        total = counts.sum(axis=0) * kept
+        mass = total / total.sum()
     weights = []
     for p, i in enumerate(idx):
         c = counts[p, i].astype(float)
-        weights.append(np.where(kept[i], 1.0 / (n_kept * c), 0.0))
-    return Normalization(by, edges, counts, kept, tuple(weights), idx)
+        weights.append(np.where(kept[i], mass[i] / np.maximum(c, 1), 0.0))
+    return Normalization(by, edges, counts, kept, tuple(weights), idx, target)
