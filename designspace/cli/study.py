@@ -228,4 +228,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """A timestamped line on stderr (a log file says when each thing happened)."""
+    from designspace.study.logline import stamped
+
+    print(stamped(text), file=sys.stderr, flush=True)
