@@ -161,3 +161,48 @@ def test_cli_bad_model_and_config(tmp_path: Path, capsys: pytest.CaptureFixture)
     assert main(["train", "resnet20_cifar", "--dataset", SYNTH, "--config", '{"lr": -1}']) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "lr" in err
+
+
+def test_scores_measure_without_changing_the_training(data) -> None:
+    plain = train(TINY, data, Budget(epochs=3), seed=2, threads=1, device="cpu", config=TrainConfig(precision="fp32"))
+    cfg = TrainConfig(precision="fp32", scores=True, ema=0.9, eval_last=3)
+    scored = train(TINY, data, Budget(epochs=3), seed=2, threads=1, device="cpu", config=cfg)
+    assert plain.scores is None and plain.device_name
+    assert (scored.test_error, scored.train_loss) == (plain.test_error, plain.train_loss)
+    s = scored.scores
+    assert set(s) == {"error", "loss", "flip_error", "ema_error", "ema_loss", "last_error", "eval_seconds"}
+    assert s["error"] == scored.test_error and s["loss"] > 0 and s["eval_seconds"] > 0
+    assert 0 <= s["flip_error"] <= 100 and 0 <= s["ema_error"] <= 100
+    assert s["last_error"] != s["error"] or s["ema_error"] != s["error"]  # three evaluations, not one
+    assert json.loads(json.dumps(scored.to_dict()))["scores"]["error"] == s["error"]
+
+
+def test_common_seed_replaces_the_run_seed(data) -> None:
+    cfg = TrainConfig(precision="fp32", common_seed=11)
+    a = train(TINY, data, Budget(epochs=1), seed=1, threads=1, device="cpu", config=cfg)
+    b = train(TINY, data, Budget(epochs=1), seed=2, threads=1, device="cpu", config=cfg)
+    assert a.train_loss == b.train_loss and (a.seed, b.seed) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"ema": 0.9}, "scores=true"), ({"ema": 1.0, "scores": True}, "decay"), ({"common_seed": -1}, "common_seed")],
+)
+def test_calibration_knobs_are_checked(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**kwargs)
+
+
+def test_pinned_bf16_on_a_cpu_without_it_stops_unless_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import designspace.train.device as device
+    from designspace.study.objective import ALLOW_EMULATED, check_precision
+
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: False)
+    monkeypatch.delenv(ALLOW_EMULATED, raising=False)
+    with pytest.raises(ValueError, match="no native bf16") as e:
+        check_precision("bf16", "cpu")
+    assert "\n" not in str(e.value)
+    check_precision("fp32", "cpu")  # fp32 and auto are always native
+    check_precision("auto", "cpu")
+    monkeypatch.setenv(ALLOW_EMULATED, "1")
+    check_precision("bf16", "cpu")

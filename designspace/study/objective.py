@@ -42,6 +42,8 @@ RESULT_KEYS = (
     "device",
     "precision",
     "epochs",
+    "device_name",
+    "scores",
 )
 
 
@@ -183,6 +185,7 @@ class TrainObjective:
     def prepare(self) -> None:
         """Load the space, data and recipe now (errors at start-up, not in the first trial)."""
         _ = self.space, self.data, self.recipe, self.budget
+        check_precision(self.recipe.precision, self.device)
 
     def __call__(self, trial: optuna.Trial, slot: int) -> Outcome:
         import designspace as ds
@@ -268,7 +271,30 @@ def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for key in ("seconds", "total_seconds"):
         if key in out:
             out[key] = sum(float(run[key]) for run in runs)
+    if all(isinstance(run.get("scores"), dict) for run in runs):
+        out["scores"] = {k: sum(float(run["scores"][k]) for run in runs) / len(runs) for k in runs[0]["scores"]}
     return out
+
+
+#: set to 1 to let a worker run a pinned precision this machine can only emulate
+ALLOW_EMULATED = "DESIGNSPACE_ALLOW_EMULATED_PRECISION"
+
+
+def check_precision(precision: str, device: str) -> None:
+    """One-line ``ValueError`` when the study pins a precision this machine would only emulate
+    (bf16 on a CPU without AVX512-BF16/AMX: several times slower, and not the numerics of the
+    study's other trials), unless ``$DESIGNSPACE_ALLOW_EMULATED_PRECISION=1``."""
+    import os
+
+    from designspace.train.device import cpu_model, runs_natively, select_device
+
+    dev = select_device(device)
+    if precision == "auto" or runs_natively(precision, dev) or os.environ.get(ALLOW_EMULATED) == "1":
+        return
+    raise ValueError(
+        f"precision {precision!r} is pinned by the study but this {dev.type} ({cpu_model()}) has no native"
+        f" {precision}: it would be emulated; run this study where it is native, or set {ALLOW_EMULATED}=1"
+    )
 
 
 def _report(trial: optuna.Trial, epoch: int, info: dict) -> None:

@@ -75,6 +75,16 @@ class TrainConfig:
     ``crop_padding`` 0 turns off the random crop; ``flip`` auto follows the data set (no flips for
     digits). ``eval_each_epoch`` adds the test error to every ``on_epoch`` report (costs a pass
     over the test set per epoch, outside the time budget).
+
+    Calibration knobs, all off by default (results made without them stay reproducible):
+    ``common_seed`` (an integer) seeds the run's RNG -- initialization, data order, augmentation --
+    in place of the run's ``seed``, so every model of a study sees the same data order (common
+    random numbers). ``ema`` (a decay in [0, 1), 0 = off) keeps an exponential moving average of
+    the weights and BN statistics. ``scores`` adds ``TrainResult.scores``: the final weights' test
+    error and loss, the error with flip test-time augmentation, the EMA weights' error and loss
+    (with ``ema``) and, with ``eval_last`` = k > 1 (epoch budgets), the mean test error of k
+    evaluations 5% of the budget apart ending with the last step. These cost evaluation time only,
+    outside the budget, so one run measures every score.
     """
 
     lr: float = 0.8
@@ -91,6 +101,10 @@ class TrainConfig:
     flip: str = "auto"
     eval_batch_size: int = 1000
     eval_each_epoch: bool = False
+    common_seed: int | None = None
+    ema: float = 0.0
+    scores: bool = False
+    eval_last: int = 0
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -100,7 +114,7 @@ class TrainConfig:
         set_(self, "weight_decay", _number("weight_decay", self.weight_decay, low=0))
         set_(self, "label_smoothing", _number("label_smoothing", self.label_smoothing, low=0, high=1))
         set_(self, "warmup", _number("warmup", self.warmup, low=0, high=1))
-        for name in ("nesterov", "eval_each_epoch"):
+        for name in ("nesterov", "eval_each_epoch", "scores"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name}={getattr(self, name)!r}: must be true or false")
         if self.nesterov and self.momentum == 0:
@@ -112,6 +126,14 @@ class TrainConfig:
         _choice("flip", self.flip, SWITCHES)
         _integer("crop_padding", self.crop_padding, 0)
         _integer("eval_batch_size", self.eval_batch_size, 1)
+        if self.common_seed is not None:
+            _integer("common_seed", self.common_seed, 0)
+        set_(self, "ema", _number("ema", self.ema, low=0))
+        if self.ema >= 1:
+            raise ValueError(f"ema={self.ema!r}: must be a decay in [0, 1) (0 = off)")
+        _integer("eval_last", self.eval_last, 0)
+        if (self.eval_last > 1 or self.ema > 0) and not self.scores:
+            raise ValueError("ema and eval_last are scores: set scores=true to measure them")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -32,6 +32,35 @@ def select_device(device: str = "auto") -> torch.device:
 
 
 @functools.cache
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo's ``model name``; else ``platform.processor()``)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("model name", "Model", "Hardware") and value.strip():
+            return value.strip()
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def device_name(device: torch.device) -> str:
+    """What a result records as the hardware it ran on: the GPU's name, or the CPU model."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return cpu_model()
+
+
+def runs_natively(precision: str, device: torch.device) -> bool:
+    """Whether ``precision`` (fp32/bf16/fp16) runs at native speed here: bf16 on a CPU without
+    native bf16 is emulated (several times slower than fp32, and other numerics than native bf16)."""
+    if device.type == "cpu" and precision == "bf16":
+        return cpu_has_native_bf16()
+    return True
+
+
+@functools.cache
 def cpu_flags() -> frozenset[str]:
     """The CPU's feature flags from /proc/cpuinfo (empty where there is none)."""
     try:

@@ -20,7 +20,11 @@ class TrainResult:
     fractional under a time budget); ``images`` the training images seen; ``seconds`` the training-loop
     wall time (what a time budget limits) and ``total_seconds`` everything, set-up and evaluation
     included; ``images_per_second`` training images per loop second. ``flops``/``params`` are
-    the model's at the data's resolution (``designspace.complexity``).
+    the model's at the data's resolution (``designspace.complexity``). ``device_name`` is the
+    CPU model (or GPU name) it ran on. ``scores`` (with ``TrainConfig.scores``): ``error``,
+    ``loss`` (cross-entropy without label smoothing), ``flip_error`` (logits of the image and its
+    mirror image summed), ``ema_error``/``ema_loss`` (with ``ema``), ``last_error`` (mean of the
+    last ``eval_last`` evaluations) and ``eval_seconds`` (what measuring them cost).
     """
 
     status: str
@@ -40,6 +44,8 @@ class TrainResult:
     images: int = 0
     seed: int = 0
     total_seconds: float = 0.0
+    device_name: str = ""
+    scores: dict[str, float] | None = None
 
     @property
     def ok(self) -> bool:

@@ -6,6 +6,10 @@ schedule follows the elapsed fraction of S, so it always completes its decay exa
 (runs with a time budget are therefore not bit-reproducible; epoch budgets are, on the CPU, for a
 given seed and thread count).
 
+Scores (``TrainConfig.scores``): after the budget, the test set is evaluated once more for every
+score (:class:`designspace.train.result.TrainResult`); evaluations inside the run (``eval_last``)
+pause the clock, so scores never change the training or its budget.
+
 Divergence: a non-finite training loss, or one above ``EXPLODED_LOSS`` times ln(classes) (the loss
 of a uniform guess), ends the run at once (checked every step on the CPU, every
 ``CUDA_CHECK_EVERY`` steps on a GPU, where a check is a device sync) and the result says
@@ -34,12 +38,13 @@ from designspace.specs import NetSpec
 from designspace.train.config import Budget, TrainConfig
 from designspace.train.device import (
     autocast_dtype,
+    device_name,
     select_channels_last,
     select_device,
     select_precision,
     threads_and_rng,
 )
-from designspace.train.evaluate import evaluate
+from designspace.train.evaluate import evaluate, evaluate_scores
 from designspace.train.optim import make_optimizer, set_lr
 from designspace.train.result import TrainResult
 from designspace.train.schedules import lr_at
@@ -48,6 +53,8 @@ CUDA_CHECK_EVERY = 20
 #: a training loss above this many times ln(classes) has exploded, though finite (an lr of 1e6 on
 #: a CPU without bf16 ran to losses of 1e23 and was scored 89.8% error as if it had trained)
 EXPLODED_LOSS = 100.0
+#: ``eval_last``: the evaluations' spacing, as a fraction of the budget
+LAST_EVAL_SPACING = 0.05
 
 EpochHook = Callable[[int, dict], None]
 
@@ -89,10 +96,15 @@ def train(
     dev = select_device(device)
     precision = select_precision(config.precision, dev)
     channels_last = select_channels_last(config.channels_last, dev)
-    with threads_and_rng(threads, seed, dev):
-        run = _Run(spec, data, budget, seed, config, dev, precision, channels_last, progress, on_epoch)
+    rng_seed = seed if config.common_seed is None else config.common_seed
+    with threads_and_rng(threads, rng_seed, dev):
+        run = _Run(spec, data, budget, rng_seed, config, dev, precision, channels_last, progress, on_epoch)
         outcome = run.loop()
-        test_error = math.nan if outcome.reason else evaluate(run.model, run.test_batches, run.dtype)
+        scores = None if outcome.reason or not config.scores else run.scores()
+        if scores is not None:
+            test_error = scores["error"]
+        else:
+            test_error = math.nan if outcome.reason else evaluate(run.model, run.test_batches, run.dtype)
         used_threads = torch.get_num_threads() if dev.type == "cpu" else None
     return TrainResult(
         status="diverged" if outcome.reason else "ok",
@@ -112,6 +124,8 @@ def train(
         images=outcome.images,
         seed=seed,
         total_seconds=time.perf_counter() - t0,
+        device_name=device_name(dev),
+        scores=scores,
     )
 
 
@@ -148,7 +162,8 @@ class _Run:
         self.optimizer = make_optimizer(self.model, config)
         self.scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
         self.criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
-        flip = data.flip if config.flip == "auto" else config.flip == "on"
+        self.ema = _ema_of(self.model, config.ema) if config.ema > 0 else None
+        flip = self.flip = data.flip if config.flip == "auto" else config.flip == "on"
         self.train_batches = TrainBatches(
             data.train_x,
             data.train_y,
@@ -173,6 +188,25 @@ class _Run:
         self.steps_per_epoch = len(self.train_batches)
         self.total_steps = math.ceil(budget.epochs * self.steps_per_epoch) if budget.epochs is not None else None
         self.check_every = 1 if dev.type == "cpu" else CUDA_CHECK_EVERY
+        self.last_errors: list[float] = []
+        self.eval_paused = 0.0
+        self.eval_steps: set[int] = set()
+        if config.eval_last > 1 and self.total_steps is not None:
+            gap = LAST_EVAL_SPACING * self.total_steps
+            self.eval_steps = {self.total_steps - round(i * gap) for i in range(1, config.eval_last)} - {0}
+
+    def scores(self) -> dict[str, float]:
+        """Every score of the trained run (``TrainConfig.scores``); the model is left in eval mode."""
+        t0 = time.perf_counter()
+        out = evaluate_scores(self.model, self.test_batches, self.dtype, flip=self.flip)
+        if self.ema is not None:
+            ema = evaluate_scores(self.ema.module, self.test_batches, self.dtype, flip=False)
+            out["ema_error"], out["ema_loss"] = ema["error"], ema["loss"]
+        if self.eval_steps:
+            errors = [*self.last_errors, out["error"]]
+            out["last_error"] = sum(errors) / len(errors)
+        out["eval_seconds"] = time.perf_counter() - t0 + self.eval_paused
+        return out
 
     # -- clock -----------------------------------------------------------------------------
     def _progress(self, elapsed: float, step: int) -> float:
@@ -197,6 +231,8 @@ class _Run:
         else:
             loss.backward()
             self.optimizer.step()
+        if self.ema is not None:
+            self.ema.update_parameters(self.model)
         return loss.detach()
 
     # -- the loop --------------------------------------------------------------------------
@@ -239,6 +275,11 @@ class _Run:
                     pending.append(self._step(xb, yb))
                     step += 1
                     images += int(yb.shape[0])
+                    if step in self.eval_steps:
+                        e0 = time.perf_counter()
+                        self.last_errors.append(evaluate(self.model, self.test_batches, self.dtype))
+                        self.model.train()
+                        paused += time.perf_counter() - e0
                     if len(pending) >= self.check_every:
                         reason = flush()
                         if reason:
@@ -270,7 +311,15 @@ class _Run:
                 self.model.train()
         finally:
             bar.close()
+            self.eval_paused = paused
         return _Outcome(step, images, elapsed(), _mean(list(recent)), None)
+
+
+def _ema_of(model: nn.Module, decay: float) -> nn.Module:
+    """An exponential moving average of ``model``'s weights and BN statistics (updated per step)."""
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
 def divergence(loss: float, num_classes: int) -> str | None:
