@@ -1,0 +1,257 @@
+"""A calibration plan (TOML) -> the population studies that measure it.
+
+A plan names a stratified calibration set (every listed space, the regime's flops range cut into
+equal bins, ``models`` models drawn per space and bin), a long *reference* training and any
+number of *protocols*, each trained ``replicates`` times with independent seeds. Every (protocol,
+replicate, space, bin) is one ordinary population study in the plan's storage, so trials are
+resumable, crash-safe and shareable between workers exactly like any study's::
+
+    [calibration]
+    name = "cal1"
+    storage = "sqlite:///results/calibration/calibration.db"
+    spaces = ["anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e", "regnetx"]
+    flops = "4M:8M"
+    bins = 3                  # equal-width flops bins
+    models = 2                # per space and bin: 6 x 3 x 2 = 36 models
+    seed = 7                  # which models
+    replicates = 2            # independent trainings per protocol and model
+    precision = "bf16"        # pinned: every training of the plan
+
+    [data]                    # as a study's [data], without train_subset
+    name = "cifar10"
+
+    [reference]               # trained once per model
+    epochs = 4
+    train_subset = 0          # 0 = all training images
+
+    [protocols.today]         # epochs, train_subset, [train] overrides, common_seed
+    epochs = 1
+    train_subset = 20000
+
+A protocol with ``common_seed = true`` gives every model of a replicate the same seed (common
+random numbers: the same data order and augmentation, the same initial RNG stream); without it,
+each model trains with its own seed. Replicate ``r`` of a protocol always uses seeds distinct from
+replicate ``r'``, so the replicates' noise is independent.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from designspace.study.config import StudyConfig
+
+__all__ = ["REFERENCE", "CalibrationPlan", "Protocol", "load_plan"]
+
+REFERENCE = "reference"
+_SEED_STRIDE = 100_000  # replicate r's seeds start at r * stride: no seed is shared between replicates
+_CELL_STRIDE = 1_000  # each (space, bin) cell's models get seeds cell * stride + k
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """One way to train a model: budget, subset, recipe overrides, common random numbers."""
+
+    name: str
+    epochs: float
+    train_subset: int | None  # None: all training images
+    train: tuple[tuple[str, Any], ...] = ()
+    common_seed: bool = False
+
+    @classmethod
+    def from_dict(cls, name: str, data: dict[str, Any]) -> Protocol:
+        where = f"protocols.{name}" if name != REFERENCE else REFERENCE
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: must be a table")
+        allowed = {"epochs", "train_subset", "train", "common_seed"}
+        for key in data:
+            if key not in allowed:
+                raise ValueError(f"{where}.{key}: unknown key (allowed: {', '.join(sorted(allowed))})")
+        epochs = data.get("epochs")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, float)) or not epochs > 0:
+            raise ValueError(f"{where}.epochs={epochs!r}: must be a positive number")
+        subset = data.get("train_subset", 0)
+        if isinstance(subset, bool) or not isinstance(subset, int) or subset < 0:
+            raise ValueError(f"{where}.train_subset={subset!r}: must be a non-negative integer (0 = all)")
+        train = data.get("train", {})
+        if not isinstance(train, dict):
+            raise ValueError(f"{where}.train: must be a table of recipe overrides")
+        common = data.get("common_seed", False)
+        if not isinstance(common, bool):
+            raise ValueError(f"{where}.common_seed={common!r}: must be true or false")
+        return cls(name, epochs, subset or None, tuple(sorted(train.items())), common)
+
+    def images(self, train_size: int = 50_000) -> float:
+        """Training images one training sees."""
+        return self.epochs * (self.train_subset or train_size)
+
+
+@dataclass(frozen=True)
+class CalibrationPlan:
+    name: str
+    storage: str
+    spaces: tuple[str, ...]
+    flops: tuple[float, float]
+    bins: int
+    models: int
+    seed: int
+    replicates: int
+    precision: str
+    data: tuple[tuple[str, Any], ...]
+    reference: Protocol
+    protocols: tuple[Protocol, ...]
+    resolution: int = 32
+
+    @property
+    def cells(self) -> list[tuple[int, str, int, tuple[float, float]]]:
+        """(cell index, space, bin, flops range) for every stratum."""
+        lo, hi = self.flops
+        edges = [lo + (hi - lo) * i / self.bins for i in range(self.bins + 1)]
+        out = []
+        for s, space in enumerate(self.spaces):
+            for b in range(self.bins):
+                out.append((s * self.bins + b, space, b, (edges[b], edges[b + 1])))
+        return out
+
+    def protocol(self, name: str) -> Protocol:
+        if name == REFERENCE:
+            return self.reference
+        for p in self.protocols:
+            if p.name == name:
+                return p
+        raise ValueError(f"no protocol {name!r} in plan {self.name} (known: {', '.join(self.protocol_names)})")
+
+    @property
+    def protocol_names(self) -> list[str]:
+        return [p.name for p in self.protocols]
+
+    def replicates_of(self, protocol: str) -> int:
+        return 1 if protocol == REFERENCE else self.replicates
+
+    def study_name(self, protocol: str, replicate: int, space: str, bin_: int) -> str:
+        return f"{self.name}.{protocol}.r{replicate}.{space}.f{bin_}"
+
+    def studies(self, protocol: str) -> list[StudyConfig]:
+        """The protocol's studies, replicate by replicate, cell by cell."""
+        p = self.protocol(protocol)
+        out = []
+        for r in range(self.replicates_of(protocol)):
+            for cell, space, b, flops in self.cells:
+                train = dict(p.train)
+                train.setdefault("precision", self.precision)
+                base = r * _SEED_STRIDE + (0 if p.common_seed else cell * _CELL_STRIDE)
+                if p.common_seed:
+                    train["common_seed"] = base
+                data = dict(self.data)
+                out.append(
+                    StudyConfig(
+                        name=self.study_name(protocol, r, space, b),
+                        space=space,
+                        trials=self.models,
+                        seed=self.seed,
+                        train_seed=base,
+                        resolution=self.resolution,
+                        flops=flops,
+                        dataset=data.get("name", "cifar10"),
+                        data_dir=data.get("dir"),
+                        train_subset=p.train_subset,
+                        test_subset=data.get("test_subset"),
+                        data_seed=data.get("seed", 0),
+                        epochs=p.epochs,
+                        train=tuple(train.items()),
+                        storage=self.storage,
+                    )
+                )
+        return out
+
+    def size(self) -> int:
+        return len(self.spaces) * self.bins * self.models
+
+
+def _int(value: Any, key: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{key}={value!r}: must be an integer >= {low}")
+    return value
+
+
+def load_plan(path: str | Path) -> CalibrationPlan:
+    """Read and check a plan file; one-line ``ValueError`` naming the key."""
+    from designspace import spaces as space_registry
+    from designspace.spaces.regime import parse_range
+    from designspace.train.config import PRECISIONS
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"calibration plan {str(path)!r} does not exist")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"{path}: invalid TOML: {e}") from None
+    try:
+        return _plan(raw, path, space_registry, parse_range, PRECISIONS)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+
+
+def _plan(
+    raw: dict[str, Any], path: Path, registry: Any, parse_range: Any, precisions: tuple[str, ...]
+) -> CalibrationPlan:
+    for section in raw:
+        if section not in ("calibration", "data", "reference", "protocols"):
+            raise ValueError(f"unknown section [{section}]")
+    cal = raw.get("calibration", {})
+    allowed = {"name", "storage", "spaces", "flops", "bins", "models", "seed", "replicates", "precision", "resolution"}
+    for key in cal:
+        if key not in allowed:
+            raise ValueError(f"calibration.{key}: unknown key (allowed: {', '.join(sorted(allowed))})")
+    spaces = cal.get("spaces")
+    if not isinstance(spaces, list) or not spaces or len(set(spaces)) != len(spaces):
+        raise ValueError("calibration.spaces: must be a non-empty list of distinct design space names")
+    for s in spaces:
+        registry.get(s)
+    flops = parse_range(cal.get("flops", ""), "calibration.flops")
+    if not all(math.isfinite(f) for f in flops):
+        raise ValueError("calibration.flops: both ends must be given (e.g. '4M:8M')")
+    precision = cal.get("precision")
+    if precision not in precisions or precision == "auto":
+        raise ValueError(f"calibration.precision={precision!r}: must be pinned: fp32, bf16 or fp16")
+    if "reference" not in raw:
+        raise ValueError("missing section [reference]")
+    protocols = raw.get("protocols", {})
+    if not isinstance(protocols, dict) or not protocols:
+        raise ValueError("missing [protocols.NAME] sections")
+    if REFERENCE in protocols:
+        raise ValueError(f"protocols.{REFERENCE}: the name is taken by [reference]")
+    data = raw.get("data", {})
+    if "train_subset" in data:
+        raise ValueError("data.train_subset: set it per protocol")
+    plan = CalibrationPlan(
+        name=str(cal.get("name", path.stem)),
+        storage=str(cal.get("storage", f"sqlite:///results/calibration/{path.stem}.db")),
+        spaces=tuple(spaces),
+        flops=(float(flops[0]), float(flops[1])),
+        bins=_int(cal.get("bins", 3), "calibration.bins", 1),
+        models=_int(cal.get("models", 2), "calibration.models", 1),
+        seed=_int(cal.get("seed", 0), "calibration.seed", 0),
+        replicates=_int(cal.get("replicates", 2), "calibration.replicates", 2),
+        precision=precision,
+        data=tuple(sorted(data.items())),
+        reference=Protocol.from_dict(REFERENCE, raw["reference"]),
+        protocols=tuple(Protocol.from_dict(k, v) for k, v in protocols.items()),
+        resolution=_int(cal.get("resolution", 32), "calibration.resolution", 1),
+    )
+    for p in plan.protocols:  # the recipe keys, checked now rather than in the first trial
+        plan.studies(p.name)[0]
+    from designspace.study.objective import check_config
+
+    for name in [REFERENCE, *plan.protocol_names]:
+        check_config(plan.studies(name)[0])
+    return plan
