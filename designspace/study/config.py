@@ -242,7 +242,7 @@ class StudyConfig:
 
 def load_config(path: str | Path, *, trials: int | None = None) -> StudyConfig:
     """Read and validate a study TOML file (``trials`` overrides ``study.trials``)."""
-    import tomllib
+    from designspace.tomlfile import tomllib
 
     path = Path(path)
     if not path.is_file():
