@@ -113,7 +113,10 @@ def test_report_end_to_end(trials_csv, tmp_path, capsys):
     code, out, err = _run(["analyze", "--csv", str(trials_csv), "--out", str(out_dir), *FAST], capsys)
     assert code == 0, err
     report = out_dir / "report.html"
-    assert out.strip() == str(report)
+    assert out.strip().splitlines()[-1] == str(report)
+    assert "reg_x vs any_a" in out and "verdict" in out  # the comparison table comes first
+    comparisons = pd.read_csv(out_dir / "comparisons.csv")
+    assert comparisons["after"].tolist() == ["reg_x"] and comparisons["p_adj"].iloc[0] >= comparisons["p"].iloc[0]
     figures = ["edf_normalized", "edf_raw", "error_vs_complexity", "params_any_a", "params_reg_x", "regnet_fit"]
     for name in figures:
         assert (out_dir / f"{name}.svg").read_text().lstrip().startswith("<?xml")

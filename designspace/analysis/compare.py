@@ -305,6 +305,7 @@ def compare_frame(
     complexity: str | None = "flops",
     target: str = "uniform",
     robustness: bool = True,
+    shared: bool = False,
     bins: int | None = None,
     margin: float = DEFAULT_MARGIN,
     alpha: float = DEFAULT_ALPHA,
@@ -316,9 +317,10 @@ def compare_frame(
     """The comparison table of a tidy frame (one row per model): one row per pair, tidy.
 
     ``pairs``: ``(before, after)`` or ``(before, after, claim)`` with a claim of :data:`CLAIMS`
-    (``"better"`` makes the decision test one-sided). ``complexity``: the column to normalize by
-    (each pair on its own common bins), or None for plain EDFs. All pairs form one family for the
-    adjustment. With ``robustness``, the verdict is also given with the other normalization target
+    (``"better"`` makes the decision test one-sided). ``complexity``: the column to normalize by, or
+    None for plain EDFs; each pair on its own common bins, or with ``shared`` one normalization of
+    all the populations named (as the EDF plot of ``designspace analyze`` draws them). All pairs form
+    one family for the adjustment. With ``robustness``, the verdict is also given with the other normalization target
     (``verdict_<target>``) and the share of bootstrap resamples that give the same verdict.
     """
     for col in [population, error] + ([complexity] if complexity else []):
@@ -338,18 +340,27 @@ def compare_frame(
             if name not in groups:
                 raise ValueError(f"compare_frame: no population {name!r} in column {population!r}")
     targets = [target] + ([t for t in ("uniform", "pooled") if t != target] if robustness and complexity else [])
+    names = list(dict.fromkeys(n for q in todo for n in (q.before, q.after)))
     tables = {}
     for tg in targets:
+        common = None
+        if complexity and shared:
+            common = complexity_weights([groups[n][complexity].to_numpy(float) for n in names], bins, complexity, tg)
         tests = []
         for i, q in enumerate(todo):
             a, b = groups[q.before], groups[q.after]
             e1, e2 = a[error].to_numpy(float), b[error].to_numpy(float)
             kw: dict = {}
             if complexity:
-                norm = complexity_weights(
-                    [a[complexity].to_numpy(float), b[complexity].to_numpy(float)], bins, complexity, tg
-                )
-                kw = dict(w1=norm.weights[0], w2=norm.weights[1], strata1=norm.bins[0], strata2=norm.bins[1])
+                if common is not None:
+                    i1, i2 = names.index(q.before), names.index(q.after)
+                    norm_w, norm_b = (common.weights[i1], common.weights[i2]), (common.bins[i1], common.bins[i2])
+                else:
+                    own = complexity_weights(
+                        [a[complexity].to_numpy(float), b[complexity].to_numpy(float)], bins, complexity, tg
+                    )
+                    norm_w, norm_b = own.weights, own.bins
+                kw = dict(w1=norm_w[0], w2=norm_w[1], strata1=norm_b[0], strata2=norm_b[1])
             tests.append(
                 compare_pair(
                     e1,
@@ -381,6 +392,7 @@ def compare_frame(
             "ks_d_minus": t.d_minus,
             "ks_p": t.ks_p,
             "ks_p_adj": v.ks_p_adj,
+            "ks_method": t.ks_method,
             "median_shift": t.median.estimate,
             "median_low": t.median.low,
             "median_high": t.median.high,

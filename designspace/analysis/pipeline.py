@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +13,11 @@ import pandas as pd
 
 from designspace.analysis.bootstrap import GoodRange, edf_band, good_range
 from designspace.analysis.colors import LINE_STYLES, MARKERS, color_map
-from designspace.analysis.edf import Normalization, complexity_weights, edf
+from designspace.analysis.compare import DEFAULT_ALPHA, DEFAULT_MARGIN, compare_frame
+from designspace.analysis.edf import TARGETS, Normalization, complexity_weights, edf
 from designspace.analysis.inputs import Population, floats
-from designspace.analysis.ks import KSResult, ks_test
+from designspace.analysis.ks import KSResult, format_p, ks_test
+from designspace.analysis.multiplicity import ADJUSTMENTS
 from designspace.analysis.plots import (
     Curve,
     ParamPanel,
@@ -50,6 +52,10 @@ class Options:
     frac: float = 0.25  # good range: fraction of the population per resample
     level: float = 0.95  # interval level of good ranges and bands
     seed: int = 0
+    target: str = "uniform"  # normalization target: "uniform" (the paper's) or "pooled"
+    margin: float = DEFAULT_MARGIN  # equivalence margin, points of error
+    alpha: float = DEFAULT_ALPHA  # level of every verdict (family-wise with Holm)
+    adjust: str = "holm"  # p-value adjustment across the report's comparisons: holm, bh, none
 
     def __post_init__(self) -> None:
         if self.normalize not in NORMALIZE:
@@ -61,6 +67,14 @@ class Options:
             raise ValueError(f"top={self.top!r}: must be >= 0")
         if self.bins is not None and self.bins < 1:
             raise ValueError(f"bins={self.bins!r}: must be >= 1")
+        if self.target not in TARGETS:
+            raise ValueError(f"target={self.target!r}: use one of {', '.join(TARGETS)}")
+        if not self.margin > 0:
+            raise ValueError(f"margin={self.margin!r}: must be > 0 (points of error)")
+        if not 0 < self.alpha < 0.5:
+            raise ValueError(f"alpha={self.alpha!r}: must be in (0, 0.5)")
+        if self.adjust not in ADJUSTMENTS:
+            raise ValueError(f"adjust={self.adjust!r}: use one of {', '.join(ADJUSTMENTS)}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,7 +98,8 @@ class Plot:
     name: str  # file stem
     title: str
     caption: str
-    svg: str
+    svg: str  # inline SVG markup once written ("" before)
+    figure: object = field(default=None, compare=False, repr=False)  # the matplotlib Figure
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +110,7 @@ class Analysis:
     options: Options
     source: str
     notes: list[str] = field(default_factory=list)
+    comparisons: pd.DataFrame | None = None  # compare.compare_frame's table: each population vs the first
 
 
 def _seed(base: int, *keys: str | int) -> int:
@@ -140,7 +156,7 @@ def _label(pop: Population) -> str:
 def _legend(pop: Population, n: int, ks: KSResult | None) -> str:
     text = f"{_label(pop)}, n={n}"
     if ks is not None:
-        text += f", D={ks.d:.3f}, p={ks.p:.3g}"
+        text += f", D={ks.d:.3f}, p{'' if ks.p > ks.floor * (1 + 1e-9) else ' '}{format_p(ks.p, ks.floor)}"
     return text
 
 
@@ -154,7 +170,9 @@ def analyze(pops: list[Population], options: Options | None = None, *, source: s
     notes = []
     norm = None
     if opt.normalize != "none":
-        norm = complexity_weights([_complexity(p, opt.normalize) for p in pops], opt.bins, by=opt.normalize)
+        norm = complexity_weights(
+            [_complexity(p, opt.normalize) for p in pops], opt.bins, by=opt.normalize, target=opt.target
+        )
         notes.append(f"Normalization: {norm.describe()}.")
     results = []
     for i, (p, style) in enumerate(zip(pops, styles)):
@@ -203,7 +221,34 @@ def analyze(pops: list[Population], options: Options | None = None, *, source: s
             )
     if len(pops) == 1:
         notes.append("One population: no KS comparison.")
-    return Analysis(results, norm, [], opt, source, notes)
+    a = Analysis(results, norm, [], opt, source, notes, _comparisons(pops, opt))
+    a.figures.extend(Plot(name, title, caption, "", fig) for name, title, caption, fig in _figures(a))
+    return a
+
+
+def _comparisons(pops: list[Population], opt: Options) -> pd.DataFrame | None:
+    """Each population against the first: one family of comparisons (compare.compare_frame)."""
+    if len(pops) < 2:
+        return None
+    by = None if opt.normalize == "none" else opt.normalize
+    frame = pd.concat(
+        pd.DataFrame({"study": p.name, "test_error": p.errors, **({by: _complexity(p, by)} if by else {})})
+        for p in pops
+    )
+    return compare_frame(
+        frame,
+        [(pops[0].name, p.name) for p in pops[1:]],
+        complexity=by,
+        target=opt.target,
+        shared=True,
+        bins=opt.bins,
+        margin=opt.margin,
+        alpha=opt.alpha,
+        adjustment=opt.adjust,
+        permutations=opt.permutations,
+        n_boot=opt.n_boot,
+        seed=_seed(opt.seed, "compare"),
+    )
 
 
 def _edf_figures(a: Analysis, xlim: tuple[float, float]) -> list[tuple[str, str, str, object]]:
@@ -325,7 +370,7 @@ def run_analysis(
 
 
 def write_analysis(a: Analysis, out_dir: str | Path) -> Path:
-    """Write an :func:`analyze` result: every plot (svg + png), summary.csv and report.html."""
+    """Write an :func:`analyze` result: every plot (svg + png), summary.csv, comparisons.csv and report.html."""
     from tqdm import tqdm
 
     from designspace.analysis.report import write_report, write_summary_csv
@@ -333,10 +378,11 @@ def write_analysis(a: Analysis, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with tqdm(total=2, desc="analyze", unit="step", disable=None) as bar:
-        for name, title, caption, fig in _figures(a):
-            a.figures.append(Plot(name, title, caption, render(fig, out, name)))
+        a.figures[:] = [replace(f, svg=render(f.figure, out, f.name)) if f.figure is not None else f for f in a.figures]
         bar.update()
         write_summary_csv(a, out / "summary.csv")
+        if a.comparisons is not None:
+            a.comparisons.to_csv(out / "comparisons.csv", index=False)
         path = write_report(a, out / "report.html")
         bar.update()
     return path

@@ -9,9 +9,24 @@ import pandas as pd
 
 from designspace import __version__
 from designspace.analysis.inputs import floats
+from designspace.analysis.ks import format_p
 from designspace.analysis.pipeline import Analysis, PopulationResult, spec_summary
 
-__all__ = ["summary_frame", "write_report", "write_summary_csv"]
+__all__ = ["comparison_cells", "comparison_text", "summary_frame", "write_report", "write_summary_csv"]
+
+COMPARISON_HEAD = (
+    "after vs before",
+    "n",
+    "KS D",
+    "KS p (adj.)",
+    "median shift [CI], pt",
+    "mean shift [CI], pt",
+    "shift test p (adj.)",
+    "equiv. p (adj.)",
+    "verdict",
+    "same verdict in resamples",
+    "pooled target",
+)
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1200px;color:#222;
@@ -65,6 +80,71 @@ def summary_frame(a: Analysis) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _p_pair(p: float, p_adj: float, floor: float) -> str:
+    """Raw and adjusted p; at the permutation floor both are bounds (``≤``)."""
+    at_floor = floor > 0 and p <= floor * (1 + 1e-9)
+    return f"{format_p(p, floor)} ({format_p(p_adj, p_adj if at_floor else 0.0)})"
+
+
+def comparison_cells(row: pd.Series) -> list[str]:
+    """One comparison (a row of compare.compare_frame's table) as the cells of COMPARISON_HEAD."""
+    ks_floor = row["p_floor"] if str(row.get("ks_method", "permutation")).startswith("permutation") else 0.0
+    verdict = str(row["verdict"])
+    if verdict == "equivalent":
+        verdict = f"equivalent (within ±{row['margin']:g} pt)"
+    elif verdict == "inconclusive":
+        n = row["needs_n"]
+        verdict += f", needs n ≈ {int(n)}" if pd.notna(n) else ", no n settles it"
+    other = [c for c in row.index if c.startswith("verdict_")]
+    level = f"{row['interval']:.0%}"
+    return [
+        f"{row['after']} vs {row['before']}",
+        f"{row['n_after']} / {row['n_before']}",
+        f"{row['ks_d']:.3f}",
+        _p_pair(row["ks_p"], row["ks_p_adj"], ks_floor),
+        f"{row['median_shift']:+.2f} [{row['median_low']:+.2f}, {row['median_high']:+.2f}] ({level})",
+        f"{row['mean_shift']:+.2f} [{row['mean_low']:+.2f}, {row['mean_high']:+.2f}]",
+        f"{_p_pair(row['p'], row['p_adj'], row['p_floor'])}{' one-sided' if 'less' in row['test'] else ''}",
+        _p_pair(row["p_equiv"], row["p_equiv_adj"], 0.0),
+        verdict,
+        f"{row['stability']:.0%}" if pd.notna(row["stability"]) else "–",
+        str(row[other[0]]) if other else "–",
+    ]
+
+
+def comparison_text(table: pd.DataFrame) -> str:
+    """The comparison table as aligned plain text (what ``designspace analyze`` prints)."""
+    rows = [list(COMPARISON_HEAD)] + [comparison_cells(r) for _, r in table.iterrows()]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(COMPARISON_HEAD))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _comparisons_html(a: Analysis) -> str:
+    t = a.comparisons
+    if t is None or t.empty:
+        return ""
+    e = html.escape
+    opt = a.options
+    head = "".join(f"<th>{e(h)}</th>" for h in COMPARISON_HEAD)
+    body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in comparison_cells(r)) + "</tr>" for _, r in t.iterrows())
+    adj = {"holm": "Holm", "bh": "Benjamini–Hochberg", "none": "no"}[opt.adjust]
+    return (
+        f"<h2>Comparisons</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        '<p class="small">Shift: median (mean) error of the later population minus the first, in points of '
+        f"error (negative: better), with its {1 - opt.alpha:.0%} stratified bootstrap interval. Verdicts at "
+        f"α = {opt.alpha:g}, p-values adjusted ({adj}) across the {len(t)} comparison(s) of this report, raw "
+        "first and adjusted in brackets. <b>better/worse</b>: the permutation test of the median shift rejects; "
+        f"<b>equivalent</b>: the equivalence test (TOST) shows the shift inside ±{opt.margin:g} pt, the only "
+        "verdict that means “no difference”; otherwise <b>inconclusive</b>, with the models per population the "
+        "planner expects to settle it. A p at a permutation test's floor 1/(R+1) is shown as a bound (≤). "
+        "Stability: the share of bootstrap resamples giving the same verdict; last column: the verdict with the "
+        "other normalization target. The numbers are in <code>comparisons.csv</code>; docs/analysis.md, "
+        "“Verdicts”.</p>"
+    )
+
+
 def write_summary_csv(a: Analysis, path: Path) -> Path:
     summary_frame(a).to_csv(path, index=False)
     return path
@@ -73,7 +153,7 @@ def write_summary_csv(a: Analysis, path: Path) -> Path:
 def _ks_cell(ks) -> str:
     if ks is None:
         return "—"
-    return f"D={ks.d:.3f}<br>p={ks.p:.3g}"
+    return f"D={ks.d:.3f}<br>p={html.escape(format_p(ks.p, ks.floor))}"
 
 
 def _summary_table(a: Analysis) -> str:
@@ -166,6 +246,7 @@ def write_report(a: Analysis, path: Path) -> Path:
         f"{opt.level:.0%} bootstrap interval (median) of the best model's value in draws of {opt.frac:.0%} of the "
         "population. The same numbers are in <code>summary.csv</code>.</p>",
     ]
+    parts.append(_comparisons_html(a))
     if a.notes:
         parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in a.notes) + "</ul>")
     parts.append("<h2>Figures</h2>")

@@ -1,7 +1,9 @@
 """``designspace analyze STUDY... [--csv FILE... | --storage URL]``: EDFs, KS tests, good ranges, report.html.
 
-Writes DIR/report.html (self-contained, SVG plots inline), DIR/summary.csv and every plot as
-DIR/NAME.svg and DIR/NAME.png, then prints the report's path. DIR defaults to
+Writes DIR/report.html (self-contained, SVG plots inline), DIR/summary.csv, DIR/comparisons.csv
+and every plot as DIR/NAME.svg and DIR/NAME.png, then prints the comparison table (each study
+against the first: KS D and p, median and mean shift with bootstrap intervals, raw and adjusted
+p-values, a three-way verdict) and, on its last line, the report's path. DIR defaults to
 results/analysis/<study names joined by "-vs-">.
 """
 
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import re
+
+from designspace.analysis.compare import DEFAULT_MARGIN
 
 DEFAULT_ROOT = "results/analysis"
 
@@ -40,6 +44,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--permutations", type=int, default=2000, help="permutations of weighted KS tests (default: 2000)")
     p.add_argument("--top", type=int, default=5, help="best models per study in the RegNet width fit (default: 5)")
     p.add_argument("--seed", type=int, default=0, help="seed of every resampling (default: 0)")
+    p.add_argument(
+        "--margin",
+        type=float,
+        default=DEFAULT_MARGIN,
+        help=f"equivalence margin in points of error (default: {DEFAULT_MARGIN:g})",
+    )
+    p.add_argument("--alpha", type=float, default=0.05, help="level of the verdicts (default: 0.05)")
+    p.add_argument(
+        "--adjust",
+        choices=("holm", "bh", "none"),
+        default="holm",
+        help="p-value adjustment across the comparisons (default: holm)",
+    )
+    p.add_argument(
+        "--target",
+        choices=("uniform", "pooled"),
+        default="uniform",
+        help="normalization target: uniform over log complexity (the paper's) or the pooled mix (default: uniform)",
+    )
     p.set_defaults(func=run)
 
 
@@ -55,7 +78,8 @@ def default_out(names: list[str]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from designspace.analysis.inputs import load_trials, populations
-    from designspace.analysis.pipeline import Options, run_analysis
+    from designspace.analysis.pipeline import Options, analyze, write_analysis
+    from designspace.analysis.report import comparison_text
 
     options = Options(
         normalize=args.normalize,
@@ -64,10 +88,18 @@ def run(args: argparse.Namespace) -> int:
         permutations=args.permutations,
         top=args.top,
         seed=args.seed,
+        target=args.target,
+        margin=args.margin,
+        alpha=args.alpha,
+        adjust=args.adjust,
     )
     frame = load_trials(args.studies, storage=args.storage, csv=args.csv)
     pops = populations(frame, args.studies, known=bool(args.storage))
     out = args.out or default_out([p.name for p in pops])
     source = f"storage {args.storage}" if args.storage else "CSV " + ", ".join(args.csv)
-    print(run_analysis(pops, out, options, source=source))
+    a = analyze(pops, options, source=source)
+    path = write_analysis(a, out)
+    if a.comparisons is not None:
+        print(comparison_text(a.comparisons))
+    print(path)
     return 0
