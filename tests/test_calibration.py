@@ -104,7 +104,7 @@ def test_committed_plan_is_stratified_and_seeds_are_independent_between_replicat
         (("bins = 3", "bins = 3\ncolour = 1"), "calibration.colour: unknown key"),
         (("epochs = 4", "epochs = 0"), "reference.epochs"),
         (('"regnetx"]', '"regnetz"]'), "regnetz"),
-        (("eval_last = 3 }", "eval_lats = 3 }"), "train.eval_lats"),
+        (("eval_last = 3,", "eval_lats = 3,"), "train.eval_lats"),
     ],
 )
 def test_bad_plans_get_one_line_errors(tmp_path: Path, edit: tuple[str, str], message: str) -> None:

@@ -170,7 +170,16 @@ def test_scores_measure_without_changing_the_training(data) -> None:
     assert plain.scores is None and plain.device_name
     assert (scored.test_error, scored.train_loss) == (plain.test_error, plain.train_loss)
     s = scored.scores
-    assert set(s) == {"error", "loss", "flip_error", "ema_error", "ema_loss", "last_error", "eval_seconds"}
+    assert set(s) == {
+        "error",
+        "loss",
+        "flip_error",
+        "ema_error",
+        "ema_loss",
+        "last_error",
+        "eval_seconds",
+        "eval_cpu_seconds",
+    }
     assert s["error"] == scored.test_error and s["loss"] > 0 and s["eval_seconds"] > 0
     assert 0 <= s["flip_error"] <= 100 and 0 <= s["ema_error"] <= 100
     assert s["last_error"] != s["error"] or s["ema_error"] != s["error"]  # three evaluations, not one

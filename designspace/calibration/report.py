@@ -6,11 +6,12 @@ writes ``calibration.json`` (every figure), ``calibration.md`` (the table) and `
 row per training) to the output folder. Only models with a result in every replicate and in the
 reference enter a protocol's statistics (the count is reported).
 
-Core-seconds per training (one thread per training, so wall seconds of the training are CPU
-core-seconds): the median over a protocol's trainings of ``total_seconds`` (set-up, training
-and evaluation) with the evaluations replaced by those the score needs: one test pass for
-``error`` and ``loss``, two for ``flip_error``, one more for ``ema_*``, ``eval_last - 1`` more for
-``last_error`` (a pass costs the run's measured evaluation time divided by its passes).
+Core-seconds per training: the median over a protocol's trainings of the process CPU time of
+the whole run (``cpu_seconds``: set-up, training, evaluation; not wall time, which grows when
+other processes share the cores) with the evaluations replaced by those the score needs: one
+test pass for ``error`` and ``loss``, two for ``flip_error``, one more for ``ema_*``,
+``eval_last - 1`` more for ``last_error`` (a pass costs the run's measured evaluation CPU time
+divided by its passes). Trials recorded before ``cpu_seconds`` existed fall back to wall time.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def collect(plan: CalibrationPlan) -> pd.DataFrame:
                     "flops": u.get("flops"),
                     "seconds": u.get("seconds"),
                     "total_seconds": u.get("total_seconds"),
+                    "cpu_seconds": u.get("cpu_seconds", u.get("total_seconds")),
                     "precision": u.get("precision"),
                     "device_name": u.get("device_name"),
                     "seed": u.get("seed"),
@@ -111,7 +113,7 @@ def compute(plan: CalibrationPlan, frame: pd.DataFrame, *, n_boot: int = 2000) -
         "images": plan.reference.images(),
         "models": int(ref.notna().sum()),
         "median_error": _float(ref.median()),
-        "core_seconds": _float(frame.loc[frame["protocol"] == REFERENCE, "total_seconds"].median()),
+        "core_seconds": _float(frame.loc[frame["protocol"] == REFERENCE, "cpu_seconds"].median()),
     }
     for protocol in plan.protocol_names:
         part = frame[frame["protocol"] == protocol]
@@ -132,7 +134,7 @@ def compute(plan: CalibrationPlan, frame: pd.DataFrame, *, n_boot: int = 2000) -
             "scores": {},
         }
         passes = _passes(plan, protocol)
-        eval_total = part.get("score_eval_seconds")
+        eval_total = part.get("score_eval_cpu_seconds", part.get("score_eval_seconds"))
         for score in SCORES:
             column = _score_column(part, score)
             if column not in part or part[column].isna().all():
@@ -146,10 +148,10 @@ def compute(plan: CalibrationPlan, frame: pd.DataFrame, *, n_boot: int = 2000) -
             }
             if eval_total is not None and score in passes:
                 per_pass = eval_total / passes["all"]
-                cost = part["total_seconds"] - eval_total + per_pass * passes[score]
+                cost = part["cpu_seconds"] - eval_total + per_pass * passes[score]
                 entry["core_seconds"] = _float(cost.median())
             else:
-                entry["core_seconds"] = _float(part["total_seconds"].median())
+                entry["core_seconds"] = _float(part["cpu_seconds"].median())
             if len(complete) >= 3:
                 entry.update(stats.summary(complete.to_numpy(), n_boot=n_boot))
                 with_ref = complete.join(ref.rename("reference"), how="inner").dropna()

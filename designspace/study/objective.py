@@ -44,6 +44,7 @@ RESULT_KEYS = (
     "epochs",
     "device_name",
     "scores",
+    "cpu_seconds",
 )
 
 
@@ -268,7 +269,7 @@ def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out = dict(runs[0])
     for key in ("test_error", "train_loss", "images_per_second"):
         out[key] = sum(float(run[key]) for run in runs) / len(runs)
-    for key in ("seconds", "total_seconds"):
+    for key in ("seconds", "total_seconds", "cpu_seconds"):
         if key in out:
             out[key] = sum(float(run[key]) for run in runs)
     if all(isinstance(run.get("scores"), dict) for run in runs):

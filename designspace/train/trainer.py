@@ -84,7 +84,7 @@ def train(
     ``steps``, ``train_loss``, ``lr``, ``seconds``, ``images_per_second`` (and ``test_error``
     with ``config.eval_each_epoch``). The caller's RNG state and thread count are left unchanged.
     """
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     if not isinstance(budget, Budget):
         raise ValueError(f"budget={budget!r}: must be a Budget(epochs=...) or Budget(seconds=...)")
     if not isinstance(config, TrainConfig):
@@ -124,6 +124,7 @@ def train(
         images=outcome.images,
         seed=seed,
         total_seconds=time.perf_counter() - t0,
+        cpu_seconds=time.process_time() - cpu0,
         device_name=device_name(dev),
         scores=scores,
     )
@@ -189,7 +190,7 @@ class _Run:
         self.total_steps = math.ceil(budget.epochs * self.steps_per_epoch) if budget.epochs is not None else None
         self.check_every = 1 if dev.type == "cpu" else CUDA_CHECK_EVERY
         self.last_errors: list[float] = []
-        self.eval_paused = 0.0
+        self.eval_paused = self.eval_paused_cpu = 0.0
         self.eval_steps: set[int] = set()
         if config.eval_last > 1 and self.total_steps is not None:
             gap = LAST_EVAL_SPACING * self.total_steps
@@ -197,7 +198,7 @@ class _Run:
 
     def scores(self) -> dict[str, float]:
         """Every score of the trained run (``TrainConfig.scores``); the model is left in eval mode."""
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         out = evaluate_scores(self.model, self.test_batches, self.dtype, flip=self.flip)
         if self.ema is not None:
             ema = evaluate_scores(self.ema.module, self.test_batches, self.dtype, flip=False)
@@ -206,6 +207,7 @@ class _Run:
             errors = [*self.last_errors, out["error"]]
             out["last_error"] = sum(errors) / len(errors)
         out["eval_seconds"] = time.perf_counter() - t0 + self.eval_paused
+        out["eval_cpu_seconds"] = time.process_time() - cpu0 + self.eval_paused_cpu
         return out
 
     # -- clock -----------------------------------------------------------------------------
@@ -276,10 +278,11 @@ class _Run:
                     step += 1
                     images += int(yb.shape[0])
                     if step in self.eval_steps:
-                        e0 = time.perf_counter()
+                        e0, c0 = time.perf_counter(), time.process_time()
                         self.last_errors.append(evaluate(self.model, self.test_batches, self.dtype))
                         self.model.train()
                         paused += time.perf_counter() - e0
+                        self.eval_paused_cpu += time.process_time() - c0
                     if len(pending) >= self.check_every:
                         reason = flush()
                         if reason:
