@@ -123,7 +123,7 @@ def test_configs_run_two_trials_and_the_scripts_report_them(tmp_path, monkeypatc
     for step in ("A → B", "B → C", "C → D", "D → E", "E → RegNetX"):
         assert f"| {step}" in text
     assert "## Calibration" in text and "seed vs seed" in text and "other seed vs 4×" in text
-    assert "over 50 draws of 25% of the population" in text and "With n = 2 per space, a KS" in text  # as run
+    assert "over 50 draws of 25% of the population" in text and "With n = 2 per space, an unweighted KS" in text  # as run
     assert "## Seed noise in the populations" in text and "| AnyNetX-A | 2 |" in text  # two trainings per model
     for attempt in ATTEMPTS:  # every attempt's row, and the commands that regenerate it
         assert f"| {attempt} |" in text and f"calibrate.py --attempt {attempt} --min-models" in text

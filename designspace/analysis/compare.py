@@ -22,6 +22,7 @@ difference"), otherwise ``inconclusive``, with the models per population that th
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -80,6 +81,7 @@ class PairTest:
     d_minus: float
     ks_p: float
     ks_method: str
+    d_crit: float  # the D that p < alpha needs here: the 1 - alpha quantile of the permutation null
     median: Interval  # after - before, points of error
     mean: Interval
     alternative: str  # of the decision test
@@ -177,6 +179,7 @@ def compare_pair(
     pool = pooled(x1, v1, x2, v2, s1, s2)
     seeds = np.random.SeedSequence(seed).spawn(3)
     obs, null = statistics(pool, ("d", "d_plus", "d_minus", "median", "mean"), permutations, seeds[0])
+    d_crit = float(np.quantile(null["d"], 1 - alpha))
     weighted = s1 is not None
     if weighted:
         ks_p = (1 + int(np.count_nonzero(null["d"] >= obs["d"] - 1e-12))) / (1 + permutations)
@@ -209,6 +212,7 @@ def compare_pair(
         d_minus=obs["d_minus"],
         ks_p=float(ks_p),
         ks_method=ks_method,
+        d_crit=d_crit,
         median=_interval(delta, boot, level),
         mean=_interval(obs["mean"], mean2 - mean1, level),
         alternative=alternative,
@@ -296,6 +300,12 @@ class _Pair:
     claim: str
 
 
+def _pair_seed(seed: int, q: _Pair) -> int:
+    """A pair's seed from its names: the same pair gets the same resamples in every report."""
+    words = [seed, zlib.crc32(q.before.encode()), zlib.crc32(q.after.encode())]
+    return int(np.random.SeedSequence(words).generate_state(1)[0])
+
+
 def compare_frame(
     data: pd.DataFrame,
     pairs: Sequence[tuple[str, str] | tuple[str, str, str]],
@@ -347,7 +357,7 @@ def compare_frame(
         if complexity and shared:
             common = complexity_weights([groups[n][complexity].to_numpy(float) for n in names], bins, complexity, tg)
         tests = []
-        for i, q in enumerate(todo):
+        for q in todo:
             a, b = groups[q.before], groups[q.after]
             e1, e2 = a[error].to_numpy(float), b[error].to_numpy(float)
             kw: dict = {}
@@ -372,7 +382,7 @@ def compare_frame(
                     alpha=alpha,
                     permutations=permutations,
                     n_boot=n_boot,
-                    seed=int(np.random.SeedSequence([seed, i]).generate_state(1)[0]),
+                    seed=_pair_seed(seed, q),
                 )
             )
         tables[tg] = (tests, decide(tests, alpha=alpha, adjustment=adjustment))
@@ -393,6 +403,7 @@ def compare_frame(
             "ks_p": t.ks_p,
             "ks_p_adj": v.ks_p_adj,
             "ks_method": t.ks_method,
+            "ks_d_crit": t.d_crit,
             "median_shift": t.median.estimate,
             "median_low": t.median.low,
             "median_high": t.median.high,

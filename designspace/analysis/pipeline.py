@@ -247,7 +247,7 @@ def _comparisons(pops: list[Population], opt: Options) -> pd.DataFrame | None:
         adjustment=opt.adjust,
         permutations=opt.permutations,
         n_boot=opt.n_boot,
-        seed=_seed(opt.seed, "compare"),
+        seed=opt.seed,
     )
 
 

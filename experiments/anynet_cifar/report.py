@@ -7,8 +7,10 @@ Reads the six population studies (``studies.db``) and the calibration summary, a
 * ``analyze/<a>-vs-<b>/`` for the five steps and ``analyze/all/`` for the six populations: exactly
   what ``designspace analyze A B --storage sqlite:///results/anynet_cifar/studies.db --out DIR``
   writes (report.html, summary.csv, every plot as SVG + PNG);
-* ``REPORT.md``: per comparison n, KS D and p, median and min errors, the verdict next to the
-  paper's claim; calibration; cost; the commands; the discussion (``discussion.md`` here).
+* ``REPORT.md``: per comparison n, KS D and p, the median and mean shifts with bootstrap
+  intervals, raw and Holm-adjusted p-values over all the report's comparisons, the three-way
+  verdict next to the paper's claim and its robustness; calibration; cost; the commands; the
+  discussion (``discussion.md`` here).
 
     python experiments/anynet_cifar/report.py [--storage URL] [--out DIR] [--min-complete N]
 """
@@ -28,8 +30,10 @@ from optuna.study import get_all_study_names
 
 from designspace import spaces
 from designspace.analysis import reliability
+from designspace.analysis.compare import compare_frame
 from designspace.analysis.edf import edf
 from designspace.analysis.inputs import populations
+from designspace.analysis.ks import format_p
 from designspace.analysis.pipeline import Analysis, Options, analyze, write_analysis
 from designspace.study.config import StudyConfig, load_config
 from designspace.study.export import trials_frame, write_frame
@@ -38,7 +42,12 @@ from designspace.train import TrainConfig
 
 HERE = Path(__file__).resolve().parent
 STUDIES = ("anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e", "regnetx")
-ALPHA = 0.05
+#: how the committed populations were drawn (issue 20 moved the spaces to pycls's group-width rule)
+SAMPLING_NOTE = (
+    "The committed populations (v1) were sampled when the spaces reduced a group width g to gcd(g, w/b); "
+    "the spaces now follow pycls's group-width rule (issue 20), so a rerun draws different networks, and "
+    "every figure here describes the v1 populations."
+)
 
 
 @dataclass(frozen=True)
@@ -109,39 +118,20 @@ LABEL.update({x.study: x.label for x in SET_ASIDE})
 
 
 # -- statistics --------------------------------------------------------------------------------
-def signed_distances(a: Analysis) -> tuple[float, float]:
-    """``(d_plus, d_minus)`` of the second population against the first on the normalized EDFs:
-    d_plus = sup (F_after - F_before) (the later space has more models below some error: better),
-    d_minus = sup (F_before - F_after)."""
-    e0, e1 = a.results[0].pop.errors, a.results[1].pop.errors
-    w = a.normalization.weights if a.normalization is not None else (None, None)
-    f0, f1 = edf(e0, w[0]), edf(e1, w[1])
-    x = np.unique(np.r_[e0, e1])
-    diff = np.r_[f1(x) - f0(x), f1.upper(x) - f0.upper(x)]
-    return float(max(0.0, diff.max())), float(max(0.0, (-diff).max()))
-
-
 def weighted_median(a: Analysis, i: int) -> float:
     w = a.normalization.weights[i] if a.normalization is not None else None
     return edf(a.results[i].pop.errors, w).quantile(0.5)
 
 
-def verdict(claim: str, p: float, better: bool) -> str:
-    significant = p < ALPHA
-    if claim == "none":  # no claim to test: what the comparison shows
-        return ("better" if better else "worse") if significant else "no difference detected at this n"
+def agreement(claim: str, verdict: str) -> str:
+    """This run's verdict against the paper's claim ("none": no claim, the verdict stands alone)."""
+    if claim == "none":
+        return "–"
     if claim == "better":
-        if not significant:
-            return "inconclusive at this n"
-        return "agrees" if better else "disagrees (worse)"
-    if not significant:
-        return "agrees (no difference detected at this n)"
-    return "agrees (better)" if better else "disagrees (worse)"
-
-
-def critical_d(n1: int, n2: int) -> float:
-    """The unweighted two-sample KS statistic that p = 0.05 needs at these sizes (asymptotic)."""
-    return 1.358 * np.sqrt((n1 + n2) / (n1 * n2))
+        return {"better": "agrees", "worse": "disagrees", "equivalent": "disagrees (no gain beyond the margin)"}.get(
+            verdict, "not settled"
+        )
+    return {"equivalent": "agrees", "better": "agrees (better)", "worse": "disagrees"}.get(verdict, "not settled")
 
 
 # -- cost ----------------------------------------------------------------------------------------
@@ -182,10 +172,6 @@ def union_length(spans: list[tuple[float, float]]) -> float:
 
 
 # -- the report ---------------------------------------------------------------------------------
-def fmt_p(p: float) -> str:
-    return f"{p:.3g}" if p >= 1e-3 else f"{p:.1e}"
-
-
 def image(path: Path, out: Path, alt: str) -> str:
     return f"![{alt}]({path.relative_to(out).as_posix()})"
 
@@ -193,6 +179,7 @@ def image(path: Path, out: Path, alt: str) -> str:
 def comparison_rows(
     storage: str, out: Path, frame: pd.DataFrame, options: Options, min_complete: int, claims: tuple = CLAIMS
 ) -> list[dict]:
+    """Each claim's analyze/ folder and descriptive numbers; the tests come from :func:`add_verdicts`."""
     rows = []
     for c in claims:
         pops = populations(frame, [c.before, c.after], min_complete=min_complete)
@@ -200,46 +187,103 @@ def comparison_rows(
         folder = out / "analyze" / f"{c.before}-vs-{c.after}"
         write_analysis(a, folder)
         r0, r1 = a.results
-        ks = r1.ks_norm or r1.ks_raw
-        d_plus, d_minus = signed_distances(a)
-        better = d_plus > d_minus
         rows.append(
             {
                 "claim": c,
                 "folder": folder,
                 "n": (r0.pop.n, r1.pop.n),
                 "n_norm": (r0.norm_kept, r1.norm_kept),
-                "d": ks.d,
-                "p": ks.p,
-                "d_raw": r1.ks_raw.d,
-                "p_raw": r1.ks_raw.p,
-                "d_plus": d_plus,
-                "d_minus": d_minus,
                 "median": (float(np.median(r0.pop.errors)), float(np.median(r1.pop.errors))),
                 "median_norm": (weighted_median(a, 0), weighted_median(a, 1)),
                 "min": (float(r0.pop.errors.min()), float(r1.pop.errors.min())),
-                "verdict": verdict(c.claim, ks.p, better),
-                "better": better,
             }
         )
     return rows
 
 
+def add_verdicts(rows: list[dict], frame: pd.DataFrame, options: Options) -> pd.DataFrame:
+    """One family: every comparison of the report, tested together (compare.compare_frame, each pair
+    on its own common flops bins as its analyze/ folder), adjusted by ``options.adjust``; each row
+    gets its line of the table as ``row["t"]``."""
+    done = frame[(frame["state"] == "COMPLETE") & frame["test_error"].notna()]
+    table = compare_frame(
+        done,
+        [(r["claim"].before, r["claim"].after, r["claim"].claim) for r in rows],
+        complexity=options.normalize,
+        target=options.target,
+        margin=options.margin,
+        alpha=options.alpha,
+        adjustment=options.adjust,
+        permutations=options.permutations,
+        n_boot=options.n_boot,
+        seed=options.seed,
+    )
+    for r, (_, t) in zip(rows, table.iterrows()):
+        r["t"] = t
+        r["verdict"] = t["verdict"]
+    return table
+
+
+def p_pair(p: float, p_adj: float, floor: float) -> str:
+    """Raw p and adjusted p in brackets; at a permutation floor 1/(R+1) both are bounds."""
+    at_floor = p <= floor * (1 + 1e-9)
+    return f"{format_p(p, floor)} ({format_p(p_adj, p_adj if at_floor else 0.0)})"
+
+
+def p_is(p: float, p_adj: float, floor: float) -> str:
+    """``"p = 0.02 (0.08)"``, or ``"p ≤ 5.0e-04 (≤ 0.0045)"`` at the floor."""
+    text = p_pair(p, p_adj, floor)
+    return f"p {text}" if text.startswith("≤") else f"p = {text}"
+
+
+def verdict_cell(t: pd.Series) -> str:
+    v = t["verdict"]
+    if v == "equivalent":
+        return f"equivalent (±{t['margin']:g} pt)"
+    if v == "inconclusive":
+        return "inconclusive" + (f", needs n ≈ {int(t['needs_n'])}" if pd.notna(t["needs_n"]) else "")
+    return str(v)
+
+
 def comparison_table(rows: list[dict]) -> str:
     head = (
-        "| step | paper | n | KS D (norm.) | p (norm.) | D / p (raw) | median error % | normalized median % "
-        "| min error % | this run |\n|---|---|---|---|---|---|---|---|---|---|\n"
+        "| step | paper | n | KS D | KS p (Holm) | median shift, pt [95% CI] | mean shift, pt [95% CI] "
+        "| shift test p (Holm) | equivalence p (Holm) | this run | vs the paper | pooled target; stability |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     body = ""
     for r in rows:
-        c = r["claim"]
+        c, t = r["claim"], r["t"]
+        side = " (1-sided)" if "less" in t["test"] else ""
         body += (
-            f"| {c.step} | {c.claim} | {r['n'][0]} / {r['n'][1]} | {r['d']:.3f} | {fmt_p(r['p'])} "
-            f"| {r['d_raw']:.3f} / {fmt_p(r['p_raw'])} | {r['median'][0]:.2f} → {r['median'][1]:.2f} "
-            f"| {r['median_norm'][0]:.2f} → {r['median_norm'][1]:.2f} | {r['min'][0]:.2f} → {r['min'][1]:.2f} "
-            f"| **{r['verdict']}** |\n"
+            f"| {c.step} | {c.claim} | {r['n'][0]} / {r['n'][1]} | {t['ks_d']:.3f} "
+            f"| {p_pair(t['ks_p'], t['ks_p_adj'], t['p_floor'])} "
+            f"| {t['median_shift']:+.2f} [{t['median_low']:+.2f}, {t['median_high']:+.2f}] "
+            f"| {t['mean_shift']:+.2f} [{t['mean_low']:+.2f}, {t['mean_high']:+.2f}] "
+            f"| {p_pair(t['p'], t['p_adj'], t['p_floor'])}{side} | {p_pair(t['p_equiv'], t['p_equiv_adj'], 0.0)} "
+            f"| **{verdict_cell(t)}** | {agreement(c.claim, t['verdict'])} "
+            f"| {t['verdict_pooled']}; {t['stability']:.0%} |\n"
         )
     return head + body
+
+
+def step_text(r: dict, out: Path) -> str:
+    """One comparison in words: the verdict, its numbers, and where its HTML report is."""
+    c, t = r["claim"], r["t"]
+    return (
+        f"Paper: {c.claim}. This run: **{verdict_cell(t)}** ({agreement(c.claim, t['verdict'])} with the paper"
+        f"{'' if c.claim != 'none' else '; no claim'}). Normalized median error {r['median_norm'][0]:.2f}% → "
+        f"{r['median_norm'][1]:.2f}%: shift {t['median_shift']:+.2f} pt [{t['median_low']:+.2f}, "
+        f"{t['median_high']:+.2f}], n = {t['n_before']} / {t['n_after']} (effective {t['n_eff_before']:.0f} / "
+        f"{t['n_eff_after']:.0f}), shift test {p_is(t['p'], t['p_adj'], t['p_floor'])} "
+        f"({t['test'].split(', ')[1]}), equivalence {p_is(t['p_equiv'], t['p_equiv_adj'], 0.0)}; "
+        f"KS D = {t['ks_d']:.3f} (one-sided: {LABEL[c.after]} better by up to {t['ks_d_plus']:.3f}, worse by up "
+        f"to {t['ks_d_minus']:.3f}), {p_is(t['ks_p'], t['ks_p_adj'], t['p_floor'])}. With the pooled "
+        f"target: {t['verdict_pooled']}; {t['stability']:.0%} of bootstrap resamples give the same verdict. "
+        f"Raw medians {r['median'][0]:.2f}% → {r['median'][1]:.2f}%, best models {r['min'][0]:.2f}% → "
+        f"{r['min'][1]:.2f}%. "
+        f"HTML: [analyze/{r['folder'].name}/report.html]({r['folder'].relative_to(out).as_posix()}/report.html)"
+    )
 
 
 def spaces_table(names: tuple[str, ...]) -> str:
@@ -324,6 +368,9 @@ def write_report(
     total_worker = per_study["worker_hours"].sum()
     sizes = {n for r in rows for n in r["n"]}
     n_min, n_same = min(sizes), len(sizes) == 1
+    crit = [r["t"]["ks_d_crit"] for r in rows]
+    neff = [r["t"][k] for r in rows for k in ("n_eff_before", "n_eff_after")]
+    n_family = len(rows) + sum(len(extra) for _, extra in supplements)
     lines = ["# AnyNetX A→E and RegNetX on CIFAR-10 at CPU scale", ""]
     lines += [
         "Generated by `python experiments/anynet_cifar/report.py` from the studies in "
@@ -337,18 +384,34 @@ def write_report(
         *setup_rows(load_config(HERE / f"{STUDIES[0]}.toml")),
         "| hardware | 2 CPU cores, 2 single-thread workers | GPUs |",
         "",
+        SAMPLING_NOTE,
+        "",
         "EDFs are flops-normalized (`designspace analyze` default: every population reweighted to the same "
-        "log-flops distribution on common bins). KS p-values of normalized EDFs come from a stratified "
-        f"permutation test ({options.permutations:,} permutations); raw ones from scipy. A verdict uses "
-        "p < 0.05 on the normalized comparison, and the sign of the larger one-sided distance for the direction.",
+        "uniform log-flops distribution on the common bins of the two compared populations). Each comparison "
+        "reports the paper's KS statistic D with its p-value (a stratified permutation test, "
+        f"{options.permutations:,} permutations), and the effect: the shift of the normalized median (and mean) "
+        "error, later space minus earlier, in points of error (negative: the later space is better), with a "
+        f"{1 - options.alpha:.0%} stratified bootstrap interval ({options.n_boot:,} resamples). The verdict is "
+        "three-way (docs/analysis.md, *Verdicts*): **better/worse** when the permutation test of the median "
+        "shift rejects (one-sided, for *lower* error, where the paper claims *better*; two-sided otherwise); "
+        f"**equivalent** when the equivalence test (TOST) puts the shift inside ±{options.margin:g} pt, the "
+        "margin fixed before these data were analysed (about one training's seed noise); **inconclusive** "
+        "otherwise, with the models per space that the planner (`designspace plan`) expects to settle it. "
+        f"All {n_family} comparisons of this report, supplements included, are one family: every p-value is "
+        f"shown raw and Holm-adjusted (in brackets), and verdicts use the adjusted ones at α = {options.alpha:g}. "
+        "A permutation p at its floor 1/(R+1) is a bound, shown as ≤. Robustness: the verdict with the pooled "
+        "normalization target (every bin weighted by its share of both populations, instead of uniform), and "
+        "the share of bootstrap resamples that give the same verdict.",
         "",
         "## The four A→E steps and RegNetX",
         "",
         comparison_table(rows),
-        f"With n = {n_min} per space{'' if n_same else ' (the smallest population here)'}, a KS distance "
-        f"below about {critical_d(n_min, n_min):.2f} cannot reach p < 0.05 "
-        '(less for the weighted test, whose effective n is smaller), so "no difference detected" means '
-        "no difference of that size, not equality.",
+        f"With n = {n_min} per space{'' if n_same else ' (the smallest population here)'}, an unweighted KS "
+        f"distance below about {1.358 * np.sqrt(2 / n_min):.2f} cannot reach p < 0.05; the normalized test "
+        f"needs more, D ≥ {min(crit):.2f}–{max(crit):.2f} here (the 95th percentile of each comparison's "
+        "permutation null), because its effective n is smaller (Kish effective sizes "
+        f'{min(neff):.0f}–{max(neff):.0f} of {n_min}). "No loss" is claimed only where the verdict is '
+        "equivalent.",
         "",
         "The spaces' sizes (`designspace spaces`), for the paper's other RegNetX claim, a much smaller space: "
         "each step shrinks the space, and RegNetX keeps 5 of AnyNetX-E's 10 dimensions (two of them continuous, "
@@ -361,10 +424,7 @@ def write_report(
         lines += [
             f"### {c.step}",
             "",
-            f"Paper: {c.claim}. This run: **{r['verdict']}** (normalized D = {r['d']:.3f}, p = {fmt_p(r['p'])}; "
-            f"one-sided distances: {LABEL[c.after]} better by up to {r['d_plus']:.3f}, worse by up to "
-            f"{r['d_minus']:.3f}; models kept by the normalization {r['n_norm'][0]} / {r['n_norm'][1]}). "
-            f"HTML: [analyze/{r['folder'].name}/report.html]({r['folder'].relative_to(out).as_posix()}/report.html)",
+            step_text(r, out),
             "",
             image(r["folder"] / "edf_normalized.png", out, f"normalized EDFs {c.step}"),
             "",
@@ -641,6 +701,7 @@ def main(argv: list[str] | None = None) -> int:
         supplements = tuple(
             (x, comparison_rows(args.storage, out, frame, options, args.min_complete, x.claims)) for x in asides
         )
+        add_verdicts(rows + [r for _, extra in supplements for r in extra], frame, options)
         pops = populations(frame, list(STUDIES), min_complete=args.min_complete)
         all_dir = out / "analyze" / "all"
         write_analysis(analyze(pops, options, source=f"storage {args.storage}"), all_dir)
@@ -651,7 +712,11 @@ def main(argv: list[str] | None = None) -> int:
     calibs = read_calibrations(out)
     path = write_report(out, args.storage, rows, all_dir, frame, calibs, cost, options, supplements)
     for r in rows + [r for _, extra in supplements for r in extra]:
-        print(f"{r['claim'].step}: D={r['d']:.3f} p={fmt_p(r['p'])} -> {r['verdict']}")
+        t = r["t"]
+        print(
+            f"{r['claim'].step}: median shift {t['median_shift']:+.2f} pt [{t['median_low']:+.2f}, "
+            f"{t['median_high']:+.2f}], {p_is(t['p'], t['p_adj'], t['p_floor'])} -> {verdict_cell(t)}"
+        )
     print(f"wrote {path}")
     return 0
 
