@@ -82,7 +82,11 @@ def test_export_status_and_resume_rules(tmp_path, capsys):
     assert worker(config, url) == 0
     frame = trials_frame(url, ["pop"])
     names = ["d1", "d2", "d3", "d4", "w1", "w2", "w3", "w4", "b1", "b2", "b3", "b4", "g1", "g2", "g3", "g4"]
-    assert list(frame.columns) == [*COLUMNS, *names]
+    columns = list(frame.columns)
+    assert columns[: len(COLUMNS) + len(names)] == [*COLUMNS, *names]
+    assert {"attr_commit", "attr_slot", "attr_version"} <= set(columns[len(COLUMNS) + len(names) :])
+    assert all(c.startswith("attr_") for c in columns[len(COLUMNS) + len(names) :])
+    assert str(frame["seed"].dtype) in ("int64", "Int64")
     assert frame["trial"].tolist() == [0, 1] and (frame["state"] == "COMPLETE").all()
     assert frame["test_error"].between(0, 100).all() and frame["flops"].between(1e6, 3e6).all()
     assert frame[["train_loss", "seconds", "images_per_second", "params", "acts"]].notna().all().all()

@@ -1,7 +1,8 @@
 """Reading tables of trials (CSV files or a study storage) and splitting them into populations.
 
 The input contract (one row per trial) is :data:`COLUMNS` plus one numeric column per sampled
-parameter, named as sampled (``d1``..``d4``, ``w1``..``w4``, ``b``, ``g``, ``w0``, ``wa``, ...).
+parameter, named as sampled (``d1``..``d4``, ``w1``..``w4``, ``b``, ``g``, ``w0``, ``wa``, ...);
+``attr_*`` columns (the trial's other recorded attributes) are carried along, never analysed.
 Only ``COMPLETE`` rows with a test error enter the statistics; the others are counted.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from designspace.study.export import ATTR_PREFIX
 from designspace.study.export import COLUMNS as EXPORT_COLUMNS
 
 __all__ = [
@@ -79,7 +81,7 @@ def parameter_columns(frame: pd.DataFrame) -> tuple[tuple[str, ...], tuple[str, 
     numeric, skipped = [], []
     for col in frame.columns:
         name = str(col)
-        if name in COLUMNS or name.startswith("Unnamed:") or frame[col].isna().all():
+        if name in COLUMNS or name.startswith(("Unnamed:", ATTR_PREFIX)) or frame[col].isna().all():
             continue
         (numeric if pd.api.types.is_numeric_dtype(frame[col]) else skipped).append(name)
     return tuple(sorted(numeric, key=_param_key)), tuple(skipped)

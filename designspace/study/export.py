@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from optuna.trial import FrozenTrial
 
-__all__ = ["COLUMNS", "trials_frame", "trial_row", "write_frame"]
+__all__ = ["ATTR_PREFIX", "COLUMNS", "trials_frame", "trial_row", "write_frame"]
 
 #: the fixed columns, in order; one column per sampled parameter follows
 COLUMNS = (
@@ -35,10 +35,16 @@ COLUMNS = (
 )
 #: the fixed columns read from the trial's user attributes (the rest come from the trial itself)
 _ATTR_COLUMNS = COLUMNS[COLUMNS.index("train_loss") : COLUMNS.index("reason")]
+#: every other user attribute of a trial becomes a column ``attr_<name>`` after the parameters
+#: (lists and dicts as JSON text), except these, which the fixed columns and parameters already hold
+ATTR_PREFIX = "attr_"
+_NOT_EXTRA = {"sampled", "train_config"}
+#: decimals kept of the test error (a percentage): removes float noise such as 58.699999999999996
+ERROR_DECIMALS = 6
 
 
 def trial_row(study: str, space: str, t: FrozenTrial) -> dict[str, Any]:
-    """One trial as a row: the fixed columns, then its sampled parameters by name."""
+    """One trial as a row: the fixed columns, its sampled parameters by name, then ``attr_*``."""
     from optuna.trial import TrialState
 
     u = t.user_attrs
@@ -53,12 +59,29 @@ def trial_row(study: str, space: str, t: FrozenTrial) -> dict[str, Any]:
         "reason": reason_of(t),
     }
     for name, value in t.params.items():
-        row[name if name not in COLUMNS else f"{name}_param"] = value
+        row[_param_column(name)] = value
+    row.update({ATTR_PREFIX + k: _cell(v) for k, v in u.items() if k not in COLUMNS and k not in _NOT_EXTRA})
     return row
 
 
+def _param_column(name: str) -> str:
+    return name if name not in COLUMNS else f"{name}_param"
+
+
+def _cell(value: Any) -> Any:
+    """A user attribute as one cell: scalars as they are, lists and dicts as JSON text."""
+    import json
+
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return json.dumps(value, sort_keys=True)
+
+
 def trials_frame(storage: str, studies: Sequence[str]) -> pd.DataFrame:
-    """One row per trial of ``studies`` in ``storage`` (a URL), columns :data:`COLUMNS` + parameters.
+    """One row per trial of ``studies`` in ``storage`` (a URL): :data:`COLUMNS`, parameters, ``attr_*``.
+
+    Whole-number columns are nullable integers (a failed trial's missing ``seed`` leaves the
+    others integers, not floats); ``test_error`` is rounded to ``ERROR_DECIMALS`` decimals.
 
     An unknown study (or a storage file that does not exist) raises ``ValueError``.
     """
@@ -71,19 +94,27 @@ def trials_frame(storage: str, studies: Sequence[str]) -> pd.DataFrame:
     if not studies:
         raise ValueError("name at least one study")
     rows: list[dict[str, Any]] = []
+    trials: dict[str, list[FrozenTrial]] = {}
     for name in studies:
         try:
             handle = open_existing(storage, name)
         except FileNotFoundError as e:
             raise ValueError(str(e)) from None
-        space = handle.config.space
-        rows.extend(trial_row(name, space, t) for t in sorted(handle.trials(), key=lambda t: t.number))
+        trials[name] = sorted(handle.trials(), key=lambda t: t.number)
+        rows.extend(trial_row(name, handle.config.space, t) for t in trials[name])
     frame = pd.DataFrame(rows)
-    params = [c for c in frame.columns if c not in COLUMNS]
-    frame = frame.reindex(columns=[*COLUMNS, *params])
+    params = list(dict.fromkeys(_param_column(n) for name in studies for t in trials[name] for n in t.params))
+    extras = sorted({k for r in rows for k in r} - set(COLUMNS) - set(params))
+    frame = frame.reindex(columns=[*COLUMNS, *params, *extras])
     frame["trial"] = frame["trial"].astype("int64")
     for col in ("test_error", "train_loss", "seconds", "images_per_second"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    frame["test_error"] = frame["test_error"].round(ERROR_DECIMALS)
+    for col in frame.columns:  # whole numbers stay whole when some rows lack them (seed, a failed trial)
+        values = [r.get(col) for r in rows]
+        given = [v for v in values if v is not None]
+        if len(given) < len(values) and given and all(isinstance(v, int) and not isinstance(v, bool) for v in given):
+            frame[col] = pd.array(values, dtype="Int64")
     for col in ("flops", "params", "acts"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
     return frame

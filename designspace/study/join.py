@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from designspace.study.config import StudyConfig, describe_difference
@@ -129,7 +129,9 @@ def open_existing(url: str | StorageURL, name: str) -> StudyHandle:
         raise ValueError(f"no study {name!r} in {parsed.display} (studies: {known})")
     study_id = storage.get_study_id_from_name(name)
     handle = StudyHandle(None, parsed, storage, _load_optuna_study(storage, name), study_id)  # type: ignore[arg-type]
-    handle.config = _stored_config(handle)
+    # The storage's name wins: a study copied or renamed in its storage (optuna.copy_study) keeps
+    # the config it was created with, whose study.name is the old one.
+    handle.config = replace(_stored_config(handle), name=name)
     handle.config = handle.config.with_trials(handle.budget())
     return handle
 
@@ -207,6 +209,8 @@ def _extend(handle: StudyHandle, trials: int, slot_params: SlotParams) -> None:
             )
     for slot in range(old, trials):
         handle.enqueue(slot, fresh[slot])
+    handle.config = handle.config.with_trials(trials)
+    # the stored config follows the budget (before, it kept the budget the study was created with)
+    handle.storage.set_study_user_attr(handle.study_id, "config", handle.config.to_dict())
     handle.storage.set_study_user_attr(handle.study_id, "trials", trials)
     handle.storage.set_study_system_attr(handle.study_id, STUDY_QUEUED, trials)
-    handle.config = handle.config.with_trials(trials)
