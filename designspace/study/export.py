@@ -130,7 +130,9 @@ def write_frame(frame: pd.DataFrame, out: str | Path) -> Path:
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise ValueError("writing .parquet needs pyarrow (pip install pyarrow), or write .csv") from None
+            raise ValueError(
+                "writing .parquet needs pyarrow: pip install 'designspace[parquet]' (or write .csv)"
+            ) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         frame.to_csv(out, index=False)

@@ -104,7 +104,7 @@ def check_config(config: StudyConfig) -> None:
         import importlib.util
 
         if importlib.util.find_spec("cmaes") is None:
-            raise ValueError(f"{where}study.sampler='cmaes' needs the cmaes package: pip install cmaes")
+            raise ValueError(f"{where}study.sampler='cmaes' needs the cmaes package: pip install 'designspace[cmaes]'")
     checks = (
         (f"space.name={config.space!r}: ", lambda: spaces.get(config.space)),
         (f"data.name={config.dataset!r}: ", lambda: DATASETS.get(config.dataset.partition(":")[0])),
