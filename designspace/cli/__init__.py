@@ -15,7 +15,7 @@ from designspace import __version__
 from designspace.errors import UsageError
 
 #: subcommand modules, in the order ``--help`` lists them
-COMMANDS = ("describe", "analyze", "train", "study", "spaces", "sample", "calibrate")
+COMMANDS = ("describe", "analyze", "plan", "train", "study", "spaces", "sample", "calibrate")
 
 
 def make_parser() -> argparse.ArgumentParser:
