@@ -89,6 +89,7 @@ def run_plan(
                 if key not in data:
                     data[key] = objective.data
                 objective.__dict__["data"] = data[key]  # the cached_property's slot: load once per process
+                objective.pin_precision(handle)
                 objective.prepare()
                 report = Worker(
                     handle, objective, max_trials=1, on_event=lambda m, n=config.name: say(f"{n}: {m}")

@@ -183,6 +183,14 @@ class TrainObjective:
             return Budget(epochs=epochs)
         return Budget(seconds=c.seconds)
 
+    def pin_precision(self, handle: Any) -> None:
+        """Train in the study's precision, never another (:func:`pin_precision`)."""
+        from dataclasses import replace
+
+        precision = pin_precision(handle, self.recipe.precision, self.device)
+        if precision != self.recipe.precision:
+            self.__dict__["recipe"] = replace(self.recipe, precision=precision)  # the cached_property's slot
+
     def prepare(self) -> None:
         """Load the space, data and recipe now (errors at start-up, not in the first trial)."""
         _ = self.space, self.data, self.recipe, self.budget
@@ -296,6 +304,39 @@ def check_precision(precision: str, device: str) -> None:
         f"precision {precision!r} is pinned by the study but this {dev.type} ({cpu_model()}) has no native"
         f" {precision}: it would be emulated; run this study where it is native, or set {ALLOW_EMULATED}=1"
     )
+
+
+#: study system attribute: the precision its first worker resolved (``train.precision = "auto"``)
+STUDY_PRECISION = "designspace:precision"
+
+
+def pin_precision(handle: Any, precision: str, device: str) -> str:
+    """The precision this worker trains the study in, the same as every other worker's.
+
+    The first worker of a study records the precision it resolves (``auto`` becomes bf16 on a CPU
+    with native bf16, fp32 on one without); a later worker that would resolve another one stops
+    with one line instead of mixing precisions in one study (unless
+    ``$DESIGNSPACE_ALLOW_EMULATED_PRECISION=1``: then it trains in the study's precision, emulated
+    if need be). A pinned precision this machine lacks is :func:`check_precision`'s error.
+    """
+    import os
+
+    from designspace.train.device import cpu_model, select_device, select_precision
+
+    dev = select_device(device)
+    mine = select_precision(precision, dev)
+    attrs = handle.storage.get_study_system_attrs(handle.study_id)
+    stored = attrs.get(STUDY_PRECISION)
+    if stored is None:
+        handle.storage.set_study_system_attr(handle.study_id, STUDY_PRECISION, mine)
+        return mine
+    if stored != mine and os.environ.get(ALLOW_EMULATED) != "1":
+        raise ValueError(
+            f"study {handle.config.name} trains in {stored} but this {dev.type} ({cpu_model()}) would use {mine}"
+            f" (train.precision={precision!r}); not mixing precisions in one study: run it where {stored} is"
+            f" native, or set {ALLOW_EMULATED}=1 to train in {stored} here"
+        )
+    return str(stored)
 
 
 def _report(trial: optuna.Trial, epoch: int, info: dict) -> None:

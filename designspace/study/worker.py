@@ -517,6 +517,7 @@ def run_worker(
     handle = join_study(config, url, lambda n: slot_params(config, n))
     if objective is None:
         train_objective = TrainObjective(handle.config, device=device, threads=threads)
+        train_objective.pin_precision(handle)
         train_objective.prepare()
         objective = train_objective
     return Worker(handle, objective, poll=poll, max_trials=max_trials, on_event=on_event).run()

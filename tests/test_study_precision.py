@@ -1,0 +1,45 @@
+"""A study trains in one precision: the first worker pins what it resolves, others follow or stop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import designspace.train.device as device
+from designspace.study.config import StudyConfig
+from designspace.study.join import join_study, open_existing
+from designspace.study.objective import ALLOW_EMULATED, STUDY_PRECISION, TrainObjective, pin_precision
+
+
+def config(**train: object) -> StudyConfig:
+    return StudyConfig(name="pinned", space="anynetx_a", trials=1, epochs=1, dataset="synthetic", train=train)
+
+
+@pytest.fixture
+def handle(tmp_path: Path):
+    return join_study(config(), f"sqlite:///{tmp_path / 's.db'}", lambda n: [{} for _ in range(n)])
+
+
+def test_first_worker_pins_auto_later_workers_on_other_cpus_stop(handle, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ALLOW_EMULATED, raising=False)
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: True)
+    assert pin_precision(handle, "auto", "cpu") == "bf16"
+    again = open_existing(handle.url, "pinned")
+    assert again.storage.get_study_system_attrs(again.study_id)[STUDY_PRECISION] == "bf16"
+    assert pin_precision(again, "auto", "cpu") == "bf16"  # the same kind of CPU: goes on
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: False)  # an AVX2-only CPU joins
+    with pytest.raises(ValueError, match="trains in bf16 but this cpu .* would use fp32") as e:
+        pin_precision(again, "auto", "cpu")
+    assert "\n" not in str(e.value) and ALLOW_EMULATED in str(e.value)
+    monkeypatch.setenv(ALLOW_EMULATED, "1")  # told to go on: trains in the study's precision
+    objective = TrainObjective(again.config, device="cpu")
+    objective.pin_precision(again)
+    assert objective.recipe.precision == "bf16"
+
+
+def test_explicit_precision_is_pinned_as_given(handle, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: False)
+    assert pin_precision(handle, "fp32", "cpu") == "fp32"
+    with pytest.raises(ValueError, match="trains in fp32"):
+        pin_precision(handle, "bf16", "cpu")
