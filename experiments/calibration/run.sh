@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Calibration 1 (cal1.toml): every training the plan lacks, then the report. Resumes wherever it
+# stopped (killed sessions included: a trial silent for 60 s is re-queued); run it again.
+#
+#   bash experiments/calibration/run.sh            # 2 workers (1 thread each, nice 19), then the report
+#   WORKERS=1 bash experiments/calibration/run.sh  # one worker
+#   bash experiments/calibration/run.sh report     # the report only (results/calibration/cal1/)
+#
+# Worker 1 trains the reference first, worker 2 today's protocol (f1) first; then both share
+# the rest. Extra arguments go to every `designspace calibrate run` (e.g. --device cuda).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+plan=experiments/calibration/cal1.toml
+step=${1:-all}
+shift || true
+
+train() {
+  local pids=()
+  nice -n 19 designspace calibrate run "$plan" --part reference protocols "$@" &
+  pids+=($!)
+  if [ "${WORKERS:-2}" -ge 2 ]; then
+    sleep 20  # the first worker creates the storage
+    nice -n 19 designspace calibrate run "$plan" --part f1 reference protocols "$@" &
+    pids+=($!)
+  fi
+  trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait' INT TERM
+  wait "${pids[@]}"
+}
+
+report() {
+  designspace calibrate report "$plan"
+}
+
+case "$step" in
+  train) train "$@" ;;
+  report) report ;;
+  all) train "$@"; report ;;
+  *) echo "usage: run.sh [train|report|all] [calibrate run options]" >&2; exit 2 ;;
+esac
