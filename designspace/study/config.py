@@ -109,6 +109,7 @@ class StudyConfig:
     epochs: float | None = None
     seconds: float | None = None
     train: tuple[tuple[str, Any], ...] = ()
+    sequential: tuple[tuple[str, Any], ...] = ()  # [sequential]: interim looks (designspace.study.sequential)
     storage: str | None = None
     heartbeat_interval: float = 10.0
     grace_period: float = 60.0
@@ -125,6 +126,17 @@ class StudyConfig:
         if self.mode not in MODES:
             raise _bad("study.mode", self.mode, f"must be one of {', '.join(MODES)}")
         _positive_int(self.trials, "study.trials")
+        if self.sequential:
+            from designspace.study.sequential import SequentialRule
+
+            if self.mode != "population":
+                raise _Bad("[sequential] is for population studies")
+            items = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in self.sequential)
+            object.__setattr__(self, "sequential", items)
+            try:
+                SequentialRule.from_items(items, self.trials)
+            except ValueError as e:
+                raise _Bad(str(e)) from None
         sampler = self.sampler or _DEFAULT_SAMPLER[self.mode]
         if sampler not in SAMPLERS[self.mode]:
             raise _bad("study.sampler", sampler, f"{self.mode} mode takes {', '.join(SAMPLERS[self.mode])}")
@@ -188,6 +200,8 @@ class StudyConfig:
             out[section] = part
         if self.train:
             out["train"] = self.train_overrides
+        if self.sequential:
+            out["sequential"] = {k: list(v) if isinstance(v, tuple) else v for k, v in self.sequential}
         return out
 
     @classmethod
@@ -204,14 +218,14 @@ class StudyConfig:
         if not isinstance(data, dict):
             raise _Bad("a study config must be a table of sections")
         kwargs: dict[str, Any] = {"source": source}
-        allowed_sections = [*_LAYOUT, "train"]
+        allowed_sections = [*_LAYOUT, "train", "sequential"]
         for section, body in data.items():
             if section not in allowed_sections:
                 raise _Bad(f"unknown key {section!r}{_close(section, allowed_sections)}")
             if not isinstance(body, dict):
                 raise _bad(section, body, f"must be a table: [{section}]")
-            if section == "train":
-                kwargs["train"] = tuple(body.items())
+            if section in ("train", "sequential"):
+                kwargs[section] = tuple(body.items())
                 continue
             for key, value in body.items():
                 if key not in _LAYOUT[section]:
@@ -237,6 +251,7 @@ class StudyConfig:
         d = self.to_dict()
         for key in ("trials", "storage", "heartbeat_interval", "grace_period"):
             d["study"].pop(key, None)
+        d.pop("sequential", None)  # a stopping rule, like the budget
         return d
 
 

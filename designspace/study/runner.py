@@ -313,12 +313,23 @@ def run_study(
             p.start()
         return p
 
+    monitor = _monitor(config, url)
     try:
         procs.extend(start(i) for i in range(plan.workers))
         while True:
             time.sleep(poll)
             drain()
             ledger = bar.update()
+            if monitor is not None and monitor.due(len(ledger.settled)):
+                look = monitor.check()
+                if look is not None and look.stop:  # the verdict is settled: no more models
+                    bar.write(f"sequential look at n = {look.n}: z = {look.z:+.2f} crosses ±{look.boundary:.2f}")
+                    _stop(procs)
+                    drain()
+                    bar.update()
+                    bar.close()
+                    say(f"study {config.name}: stopped at look n = {look.n} of {monitor.rule.looks[-1]}: settled")
+                    return 0
             alive = any(p.is_alive() for p in procs)  # before the restarts: one that dies after is seen next time
             for i, p in enumerate(procs):
                 if p.exitcode == DEVICE_FAULT_EXIT and not ledger.done and restarts < MAX_RESTARTS:
@@ -349,6 +360,18 @@ def run_study(
         say(f"resume with: {resume_command(config, url)}")
         return 1
     return 0
+
+
+def _monitor(config: StudyConfig, url: str | StorageURL) -> Any:
+    """The study's sequential-looks monitor, or None without a ``[sequential]`` table."""
+    if not config.sequential:
+        return None
+    from designspace.study.export import trials_frame
+    from designspace.study.sequential import Monitor, SequentialRule
+
+    rule = SequentialRule.from_items(config.sequential, config.trials)
+    trials_frame(str(url), [rule.reference])  # an unknown reference fails now, before any worker starts
+    return Monitor(rule, config.name, lambda names: trials_frame(str(url), names))
 
 
 def _stop(procs: list[Any], timeout: float = 60.0) -> None:
