@@ -70,6 +70,22 @@ def test_validity_against_a_reference() -> None:
     assert s["n"] == 300 and s["k"] == 2
 
 
+def test_factor_effects_find_the_factor_that_lowers_the_noise() -> None:
+    rng = np.random.default_rng(5)
+    n = 200
+    true = rng.normal(0, 1, (n, 1))
+    levels = {f"p{i}": {"A": a, "B": b} for i, (a, b) in enumerate([(-1, -1), (1, -1), (-1, 1), (1, 1)])}
+    noise = {-1: 1.0, 1: 0.5}  # A+ halves the noise: ICC 0.5 -> 0.8; B does nothing
+    mats = {p: true + rng.normal(0, noise[lv["A"]], (n, 2)) for p, lv in levels.items()}
+    effects = stats.factor_effects(mats, levels, n_boot=500)
+    lo, hi = effects["A"]["ci95"]
+    assert lo <= 0.3 <= hi and lo > 0.1
+    lo, hi = effects["B"]["ci95"]
+    assert lo <= 0 <= hi
+    with pytest.raises(ValueError, match="both levels"):
+        stats.factor_effects(mats, {p: {"A": 1, "B": lv["B"]} for p, lv in levels.items()})
+
+
 @pytest.mark.parametrize(
     "bad, why",
     [(np.ones((2, 2)), "n >= 3"), (np.ones((5, 1)), "k >= 2"), (np.array([[1, 2], [3, np.nan], [4, 5]]), "finite")],
@@ -135,10 +151,12 @@ epochs = 2
 
 [protocols.p]
 epochs = 1
+factors = {{ A = -1 }}
 train = {{ scores = true, ema = 0.9, eval_last = 2 }}
 
 [protocols.p_bf16]
 epochs = 1
+factors = {{ A = 1 }}
 train = {{ scores = true, ema = 0.9, eval_last = 2, precision = "bf16" }}
 """
 
@@ -172,3 +190,6 @@ def test_plan_runs_resumes_and_reports_end_to_end(tmp_path: Path, monkeypatch: p
     (pair,) = result["precision_agreement"]
     assert pair["protocols"] == ["p", "p_bf16"] and pair["trainings"] == 6
     assert "| p | error | 3 |" in md.read_text()
+    effect = result["factor_effects"]["error"]
+    assert effect["models_complete"] == 3 and set(effect["icc_consistency"]) == {"A"}
+    assert "spearman_reference" in effect

@@ -28,6 +28,10 @@ resumable, crash-safe and shareable between workers exactly like any study's::
     epochs = 1
     train_subset = 20000
 
+``factors = { A = -1, B = 1 }`` places a protocol in a two-level designed experiment: the report
+estimates each factor's main effect on ICC and validity from the protocols that give levels for
+all the design's factors.
+
 A protocol with ``common_seed = true`` gives every model of a replicate the same seed (common
 random numbers: the same data order and augmentation, the same initial RNG stream); without it,
 each model trains with its own seed. Replicate ``r`` of a protocol always uses seeds distinct from
@@ -60,13 +64,15 @@ class Protocol:
     train_subset: int | None  # None: all training images
     train: tuple[tuple[str, Any], ...] = ()
     common_seed: bool = False
+    #: the protocol's levels in a designed experiment: (factor, -1 | +1) pairs (report: main effects)
+    factors: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def from_dict(cls, name: str, data: dict[str, Any]) -> Protocol:
         where = f"protocols.{name}" if name != REFERENCE else REFERENCE
         if not isinstance(data, dict):
             raise ValueError(f"{where}: must be a table")
-        allowed = {"epochs", "train_subset", "train", "common_seed"}
+        allowed = {"epochs", "train_subset", "train", "common_seed", "factors"}
         for key in data:
             if key not in allowed:
                 raise ValueError(f"{where}.{key}: unknown key (allowed: {', '.join(sorted(allowed))})")
@@ -82,7 +88,10 @@ class Protocol:
         common = data.get("common_seed", False)
         if not isinstance(common, bool):
             raise ValueError(f"{where}.common_seed={common!r}: must be true or false")
-        return cls(name, epochs, subset or None, tuple(sorted(train.items())), common)
+        factors = data.get("factors", {})
+        if not isinstance(factors, dict) or any(v not in (-1, 1) or isinstance(v, bool) for v in factors.values()):
+            raise ValueError(f"{where}.factors: must be a table of factor = -1 or 1")
+        return cls(name, epochs, subset or None, tuple(sorted(train.items())), common, tuple(sorted(factors.items())))
 
     def images(self, train_size: int = 50_000) -> float:
         """Training images one training sees."""

@@ -191,3 +191,48 @@ def summary(scores: np.ndarray, reference: np.ndarray | None = None, *, n_boot: 
             "ci95": list(bootstrap_ci(both, _against_last, n_boot=n_boot, seed=seed)),
         }
     return out
+
+
+def factor_effects(
+    matrices: dict[str, np.ndarray],
+    levels: dict[str, dict[str, int]],
+    statistic: Statistic = _icc_c,
+    *,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> dict[str, dict[str, object]]:
+    """Main effects of two-level factors on a statistic of each protocol's (n x k) matrix.
+
+    ``matrices`` hold the SAME n models (rows) in every protocol; ``levels[protocol][factor]`` is
+    -1 or +1 and every protocol gives every factor. The effect of a factor is the mean statistic of
+    the protocols at +1 minus that at -1 (in a fractional design: aliased with the interactions its
+    generators name). Interval: 95% percentile bootstrap over models, resampled jointly in all
+    protocols (the protocols' statistics share their models' sampling error).
+    """
+    names = list(matrices)
+    if len(names) < 2:
+        raise ValueError("factor_effects: need at least two protocols")
+    n = {np.asarray(m).shape[0] for m in matrices.values()}
+    if len(n) != 1:
+        raise ValueError("factor_effects: every protocol needs the same models (rows)")
+    factors = sorted({f for p in names for f in levels[p]})
+    for p in names:
+        if sorted(levels[p]) != factors:
+            raise ValueError(f"factor_effects: protocol {p} does not give a level for every factor")
+    x = np.array([[levels[p][f] for f in factors] for p in names], dtype=float)  # (P, F)
+    counts = (x > 0).sum(0)
+    if ((counts == 0) | (counts == len(names))).any():
+        raise ValueError("factor_effects: every factor needs protocols at both levels")
+    mats = [np.asarray(matrices[p], dtype=float) for p in names]
+
+    def effects(idx: np.ndarray | None) -> np.ndarray:
+        vals = np.stack([statistic(m if idx is None else m[idx]) for m in mats])  # (P, ...)
+        plus = np.tensordot((x > 0).T / counts[:, None], vals, axes=1)
+        minus = np.tensordot((x < 0).T / (len(names) - counts)[:, None], vals, axes=1)
+        return plus - minus  # (F, ...)
+
+    point = effects(None)
+    rng = np.random.default_rng(seed)
+    boot = effects(rng.integers(0, n.pop(), size=(n_boot, mats[0].shape[0])))
+    lo, hi = np.nanpercentile(boot, [2.5, 97.5], axis=1)
+    return {f: {"value": float(point[i]), "ci95": [float(lo[i]), float(hi[i])]} for i, f in enumerate(factors)}
