@@ -94,6 +94,7 @@ class PairTest:
     permutations: int
     n_boot: int
     boot: np.ndarray = field(repr=False)  # bootstrap draws of the median shift
+    null: np.ndarray = field(repr=False)  # permutation draws of the median shift under the null
 
     @property
     def p_floor(self) -> float:
@@ -225,6 +226,7 @@ def compare_pair(
         permutations=permutations,
         n_boot=n_boot,
         boot=boot,
+        null=null["median"],
     )
 
 
@@ -246,22 +248,31 @@ def _needs_n(t: PairTest, k: float, k_eq: float, alpha: float, power: float) -> 
     return n_difference(shift, t.unit_sd, power, alpha / k, t.alternative)
 
 
+def _counts_at_least(sorted_x: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """``#{x >= c}`` for each threshold ``c`` (``sorted_x`` ascending)."""
+    return sorted_x.size - np.searchsorted(sorted_x, thresholds, side="left")
+
+
 def _stability(t: PairTest, label: str, k: float, k_eq: float, alpha: float) -> float:
-    """Share of bootstrap resamples whose verdict (normal approximations of both tests at this
-    comparison's Holm level, the resample's shift as the estimate) equals ``label``."""
-    b = t.boot
-    if not (t.null_sd > 0 and t.se > 0):
-        return float("nan")
-    z = b / t.null_sd
+    """Share of bootstrap resamples whose verdict equals ``label``: each resample's shift ``b`` is
+    put through the same two tests (its p from the permutation null draws, its TOST p from the
+    bootstrap draws re-centred on ``b``) at this comparison's own adjusted level."""
+    b, tol = t.boot, 1e-9
+    null = np.sort(t.null)
+    r = null.size
     if t.alternative == "two-sided":
-        p = 2 * stats.norm.sf(np.abs(z))
+        hits = _counts_at_least(np.sort(np.abs(null)), np.abs(b) - tol)
     elif t.alternative == "less":
-        p = stats.norm.cdf(z)
+        hits = np.searchsorted(null, b + tol, side="right")
     else:
-        p = stats.norm.sf(z)
-    p_eq = np.maximum(stats.norm.sf((t.margin - b) / t.se), stats.norm.sf((t.margin + b) / t.se))
+        hits = _counts_at_least(null, b - tol)
+    p = (1 + hits) / (1 + r)
+    centred = np.sort(t.boot - t.median.estimate)
+    up = _counts_at_least(centred, t.margin - b)  # #{b + c >= m}
+    down = np.searchsorted(centred, -t.margin - b, side="right")  # #{b + c <= -m}
+    p_eq = (1 + np.maximum(up, down)) / (1 + centred.size)
     reject, equiv = k * p < alpha, k_eq * p_eq < alpha
-    labels = [_label(bool(r), bool(e), float(x), t.alternative) for r, e, x in zip(reject, equiv, b)]
+    labels = [_label(bool(x), bool(e), float(v), t.alternative) for x, e, v in zip(reject, equiv, b)]
     return float(np.mean(np.asarray(labels) == label))
 
 
