@@ -271,8 +271,9 @@ def step_text(r: dict, out: Path) -> str:
     """One comparison in words: the verdict, its numbers, and where its HTML report is."""
     c, t = r["claim"], r["t"]
     return (
-        f"Paper: {c.claim}. This run: **{verdict_cell(t)}** ({agreement(c.claim, t['verdict'])} with the paper"
-        f"{'' if c.claim != 'none' else '; no claim'}). Normalized median error {r['median_norm'][0]:.2f}% → "
+        f"Paper: {c.claim}. This run: **{verdict_cell(t)}** "
+        f"({'no claim to check' if c.claim == 'none' else 'vs the paper: ' + agreement(c.claim, t['verdict'])}). "
+        "Normalized median error {r['median_norm'][0]:.2f}% → "
         f"{r['median_norm'][1]:.2f}%: shift {t['median_shift']:+.2f} pt [{t['median_low']:+.2f}, "
         f"{t['median_high']:+.2f}], n = {t['n_before']} / {t['n_after']} (effective {t['n_eff_before']:.0f} / "
         f"{t['n_eff_after']:.0f}), shift test {p_is(t['p'], t['p_adj'], t['p_floor'])} "
