@@ -1,16 +1,28 @@
 """Statistics of populations of trained models (Radosavovic et al. 2019, 2020).
 
 * :mod:`~designspace.analysis.edf`: EDFs and complexity-normalization weights;
-* :mod:`~designspace.analysis.ks`: KS statistic and p-values (scipy, or a seeded permutation test);
+* :mod:`~designspace.analysis.ks`: KS statistic and p-values (scipy, or a seeded stratified
+  permutation test, :mod:`~designspace.analysis.permutation`);
+* :mod:`~designspace.analysis.compare`: pairwise comparisons with effect sizes, intervals, adjusted
+  p-values (:mod:`~designspace.analysis.multiplicity`) and three-way verdicts;
+  :mod:`~designspace.analysis.power`: power and sample size; :mod:`~designspace.analysis.sequential`:
+  interim looks with alpha spending;
 * :mod:`~designspace.analysis.bootstrap`: good ranges of parameters and EDF confidence bands;
 * :mod:`~designspace.analysis.trends`: binned error trends; :mod:`~designspace.analysis.regnet_fit`:
   RegNet fits of the best models' widths;
 * :mod:`~designspace.analysis.inputs`, :mod:`~designspace.analysis.pipeline`,
   :mod:`~designspace.analysis.plots`, :mod:`~designspace.analysis.report`: tables of trials in,
-  figures, summary.csv and report.html out (``designspace analyze``).
+  figures, summary.csv and report.html out (``designspace analyze``);
+* :mod:`~designspace.analysis.notebook`: the same in a notebook: ``load`` trials into a DataFrame,
+  ``plot_edf(df, by=..., ax=..., normalized=...)``, ``ks``, ``compare``, ``good_ranges``,
+  ``plot_params`` (``load``, ``plot_edf``, ``compare``, ``good_ranges`` and ``plot_params`` are also
+  here, imported on first use; ``ks`` here is the module of the KS test).
 """
 
+from typing import Any
+
 from designspace.analysis.bootstrap import EDFBand, GoodRange, edf_band, good_range
+from designspace.analysis.compare import compare_frame, compare_pair, decide
 from designspace.analysis.edf import EDF, Normalization, complexity_weights, edf
 from designspace.analysis.ks import KSResult, ks_statistic, ks_test
 from designspace.analysis.trends import Trend, binned_trend
@@ -23,10 +35,24 @@ __all__ = [
     "Normalization",
     "Trend",
     "binned_trend",
+    "compare_frame",
+    "compare_pair",
     "complexity_weights",
+    "decide",
     "edf",
     "edf_band",
     "good_range",
     "ks_statistic",
     "ks_test",
 ]
+
+#: the notebook functions offered here too (imported on first use: they need matplotlib)
+_NOTEBOOK = ("compare", "good_ranges", "load", "plot_edf", "plot_params")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NOTEBOOK:
+        from designspace.analysis import notebook
+
+        return getattr(notebook, name)
+    raise AttributeError(f"module 'designspace.analysis' has no attribute {name!r}")
