@@ -31,15 +31,29 @@ def _stale(ledger: Any, grace: float) -> bool:
     return any(now - last_sign_of_life(t) > grace for t in ledger.running())
 
 
-def order(plan: CalibrationPlan, parts: Sequence[str]) -> list[StudyConfig]:
-    """The studies of ``parts`` (``reference``, protocol names, or ``protocols`` for all of them)."""
+def protocols(plan: CalibrationPlan, parts: Sequence[str]) -> list[str]:
+    """The protocols of ``parts`` (``reference``, protocol names, or ``protocols`` for all of them)."""
     names: list[str] = []
     for part in parts:
         for name in plan.protocol_names if part == "protocols" else [part]:
             plan.protocol(name)  # a one-line error for an unknown name
             if name not in names:
                 names.append(name)
-    return [c for name in names for c in plan.studies(name)]
+    return names
+
+
+def interleaved(plan: CalibrationPlan, protocol: str) -> list[StudyConfig]:
+    """A protocol's studies in the order a partial run is most useful in: bin by bin, each bin
+    across every space, both replicates of a cell together (complete pairs, every space early)."""
+    cells = plan.cells
+    studies = plan.studies(protocol)  # replicate by replicate, cell by cell
+    keyed = [((cells[i % len(cells)][2], i % len(cells), i // len(cells)), c) for i, c in enumerate(studies)]
+    return [c for _, c in sorted(keyed, key=lambda kc: kc[0])]
+
+
+def order(plan: CalibrationPlan, parts: Sequence[str]) -> list[StudyConfig]:
+    """Every study of ``parts``, protocol by protocol, each in :func:`interleaved` order."""
+    return [c for name in protocols(plan, parts) for c in interleaved(plan, name)]
 
 
 def pending(plan: CalibrationPlan, parts: Sequence[str]) -> dict[str, int]:
@@ -72,18 +86,21 @@ def run_plan(
     from designspace.study.worker import Worker
 
     data: dict[tuple[Any, ...], Any] = {}
+    handles: dict[str, Any] = {}
     ran = 0
-    progress = True
-    while progress:  # again from the top: trials lost by others come back to their studies
-        progress = False
-        for config in order(plan, parts):
-            handle = None
-            while max_trainings is None or ran < max_trainings:
-                if handle is None:
-                    handle = join_study(config, plan.storage, lambda n, c=config: slot_params(c, n))
+    for name in protocols(plan, parts):  # a protocol is finished before the next is started
+        progress = True
+        while progress:  # one trial per study and pass: slot 0 of every study first, then slot 1 ...
+            progress = False
+            for config in interleaved(plan, name):
+                if max_trainings is not None and ran >= max_trainings:
+                    return ran
+                if config.name not in handles:
+                    handles[config.name] = join_study(config, plan.storage, lambda n, c=config: slot_params(c, n))
+                handle = handles[config.name]
                 ledger = handle.ledger()
                 if ledger.done or not (ledger.claimable() or _stale(ledger, handle.config.grace_period)):
-                    break  # finished, or the rest is being trained by other workers
+                    continue  # finished, or the rest is being trained by other workers
                 objective = TrainObjective(handle.config, device=device, threads=threads)
                 key = _data_key(handle.config)
                 if key not in data:
