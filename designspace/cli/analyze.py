@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import re
 
-from designspace.analysis.compare import DEFAULT_MARGIN
-
 DEFAULT_ROOT = "results/analysis"
 
 
@@ -47,8 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--margin",
         type=float,
-        default=DEFAULT_MARGIN,
-        help=f"equivalence margin in points of error (default: {DEFAULT_MARGIN:g})",
+        help="equivalence margin in points of error (default: compare.DEFAULT_MARGIN, 1 pt)",
     )
     p.add_argument("--alpha", type=float, default=0.05, help="level of the verdicts (default: 0.05)")
     p.add_argument(
@@ -77,6 +74,7 @@ def default_out(names: list[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from designspace.analysis.compare import DEFAULT_MARGIN
     from designspace.analysis.inputs import load_trials, populations
     from designspace.analysis.pipeline import Options, analyze, write_analysis
     from designspace.analysis.report import comparison_text
@@ -89,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         top=args.top,
         seed=args.seed,
         target=args.target,
-        margin=args.margin,
+        margin=DEFAULT_MARGIN if args.margin is None else args.margin,
         alpha=args.alpha,
         adjust=args.adjust,
     )

@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from designspace.analysis.compare import DEFAULT_MARGIN
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -34,9 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--spread", type=float, help="between-model sd of true errors, points (instead of pilots)")
     p.add_argument("--noise", type=float, default=0.0, help="one training's seed-noise sd, points (default: 0)")
     p.add_argument("--effect", type=float, default=1.0, help="median shift to detect, points (default: 1)")
-    p.add_argument(
-        "--margin", type=float, default=DEFAULT_MARGIN, help=f"equivalence margin (default: {DEFAULT_MARGIN:g})"
-    )
+    p.add_argument("--margin", type=float, help="equivalence margin, points (default: compare.DEFAULT_MARGIN, 1)")
     p.add_argument("--shift", type=float, default=0.0, help="true shift assumed for equivalence (default: 0)")
     p.add_argument("--power", type=float, default=0.8, help="(default: 0.8)")
     p.add_argument("--alpha", type=float, default=0.05, help="(default: 0.05)")
@@ -70,7 +66,11 @@ def pilot_sd(args: argparse.Namespace) -> tuple[float, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from designspace.analysis.compare import DEFAULT_MARGIN
     from designspace.analysis.power import Plan, noise_factor, unit_sd_from_noise
+
+    if args.margin is None:
+        args.margin = DEFAULT_MARGIN
 
     if args.comparisons < 1:
         raise ValueError(f"--comparisons={args.comparisons}: must be >= 1")
