@@ -1,7 +1,8 @@
 """Figures of the report (matplotlib object API, no pyplot state; saved as SVG and PNG).
 
-Every function takes precomputed statistics and returns a ``matplotlib.figure.Figure``;
-:func:`render` writes it as ``NAME.svg`` and ``NAME.png`` and returns the SVG text to inline.
+Every ``*_figure`` function takes precomputed statistics and returns a ``matplotlib.figure.Figure``;
+the ``draw_*`` functions draw the same into a given ``Axes`` (what :mod:`designspace.analysis.notebook`
+uses). :func:`render` writes a figure as ``NAME.svg`` and ``NAME.png`` and returns the SVG text to inline.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ __all__ = [
     "Scatter",
     "Style",
     "complexity_figure",
+    "draw_edf",
+    "draw_parameter",
     "edf_figure",
     "error_limits",
     "parameter_figure",
@@ -124,10 +127,10 @@ def _scatter(ax: Axes, s: Scatter, top: float, band: bool = True) -> None:
             ax.fill_between(t.centers, t.low, t.high, color=s.style.color, alpha=0.18, linewidth=0)
 
 
-def edf_figure(curves: Sequence[Curve], *, title: str, ylabel: str, xlim: tuple[float, float]) -> Figure:
-    """EDF overlay: one step curve (with its bootstrap band) per population."""
-    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
-    ax = fig.add_subplot()
+def draw_edf(
+    ax: Axes, curves: Sequence[Curve], *, xlim: tuple[float, float], ylabel: str, title: str | None = None
+) -> Axes:
+    """EDF overlay into ``ax``: one step curve (with its bootstrap band, if any) per population."""
     for c in curves:
         x, y = c.edf.steps()
         x = np.r_[min(xlim[0], x[0]), x, max(xlim[1], x[-1])]
@@ -139,9 +142,17 @@ def edf_figure(curves: Sequence[Curve], *, title: str, ylabel: str, xlim: tuple[
     ax.set_ylim(0, 1)
     ax.set_xlabel(ERROR_LABEL)
     ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=11)
+    if title:
+        ax.set_title(title, fontsize=11)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8, frameon=True)
+    return ax
+
+
+def edf_figure(curves: Sequence[Curve], *, title: str, ylabel: str, xlim: tuple[float, float]) -> Figure:
+    """EDF overlay (:func:`draw_edf`) in a figure of its own."""
+    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    draw_edf(fig.add_subplot(), curves, xlim=xlim, ylabel=ylabel, title=title)
     return fig
 
 
@@ -178,32 +189,36 @@ def _grid(names: Sequence[str]) -> list[list[int]]:
     return rows
 
 
+def draw_parameter(ax: Axes, p: ParamPanel, *, ylim: tuple[float, float], ylabel: bool = True) -> Axes:
+    """Error vs one sampled parameter into ``ax``: points, binned median with band, good range, best model."""
+    color = p.scatter.style.color
+    if p.good is not None:
+        ax.axvspan(p.good.low, p.good.high, color=color, alpha=0.12, lw=0)
+        ax.axvline(p.good.median, color=color, lw=1, ls="--")
+    _scatter(ax, p.scatter, ylim[1], band=True)
+    ax.plot([p.best], [max(min(p.scatter.errors.min(), ylim[1]), ylim[0])], marker="*", ms=11, color="black")
+    if p.log:
+        ax.set_xscale("log", base=2)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel(param_label(p.name) + (", log scale" if p.log else ""), fontsize=9)
+    if ylabel:
+        ax.set_ylabel(ERROR_LABEL)
+    ax.grid(alpha=0.3)
+    return ax
+
+
 def parameter_figure(title: str, panels: Sequence[ParamPanel], *, ylim: tuple[float, float]) -> Figure:
-    """Error vs each sampled parameter: points, binned median with band, good range shaded, best model."""
+    """One :func:`draw_parameter` panel per sampled parameter, a row per kind (d, w, b, g)."""
     rows = _grid([p.name for p in panels])
     ncols = max(len(r) for r in rows)
     fig = Figure(figsize=(3.3 * ncols, 2.8 * len(rows) + 0.5), layout="constrained")
     axes = fig.subplots(len(rows), ncols, squeeze=False)
     for r, row in enumerate(rows):
         for c in range(ncols):
-            ax = axes[r][c]
             if c >= len(row):
-                ax.set_visible(False)
+                axes[r][c].set_visible(False)
                 continue
-            p = panels[row[c]]
-            color = p.scatter.style.color
-            if p.good is not None:
-                ax.axvspan(p.good.low, p.good.high, color=color, alpha=0.12, lw=0)
-                ax.axvline(p.good.median, color=color, lw=1, ls="--")
-            _scatter(ax, p.scatter, ylim[1], band=True)
-            ax.plot([p.best], [max(min(p.scatter.errors.min(), ylim[1]), ylim[0])], marker="*", ms=11, color="black")
-            if p.log:
-                ax.set_xscale("log", base=2)
-            ax.set_ylim(*ylim)
-            ax.set_xlabel(param_label(p.name) + (", log scale" if p.log else ""), fontsize=9)
-            if c == 0:
-                ax.set_ylabel(ERROR_LABEL)
-            ax.grid(alpha=0.3)
+            draw_parameter(axes[r][c], panels[row[c]], ylim=ylim, ylabel=c == 0)
     fig.suptitle(title, fontsize=11)
     return fig
 
