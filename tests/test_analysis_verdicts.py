@@ -148,7 +148,7 @@ def test_compare_frame_is_tidy_and_checks_its_input():
 
 def _null_rates(sims: int, n: int = 40):
     rng = np.random.default_rng(6)
-    rej = {"raw": 0, "normalized": 0, "one-sided": 0, "equivalence": 0}
+    rej = {"raw": 0, "normalized": 0, "pooled target": 0, "one-sided": 0, "equivalence": 0}
     for i in range(sims):
         log1, log2 = rng.uniform(6, 7, n), 6 + np.sqrt(rng.uniform(size=n))  # different complexity mixes
         e1 = 62 - 2 * log1 + rng.standard_t(5, n)
@@ -162,6 +162,9 @@ def _null_rates(sims: int, n: int = 40):
         )  # fmt: skip
         rej["one-sided"] += t.p <= 0.05
         rej["normalized"] += t.ks_p <= 0.05
+        pooled = complexity_weights([10**log1, 10**log2], bins=4, target="pooled")
+        w = compare_pair(e1, e2, *pooled.weights, *pooled.bins, permutations=199, n_boot=2, seed=i)
+        rej["pooled target"] += w.ks_p <= 0.05
         # equivalence at the margin's edges: the true median shift is exactly +-1 = the margin
         edge = 1.0 if i % 2 else -1.0
         eq = compare_pair(rng.standard_t(5, n), rng.standard_t(5, n) + edge, margin=1.0, permutations=9, n_boot=300)
