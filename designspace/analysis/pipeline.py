@@ -369,8 +369,9 @@ def run_analysis(
     return write_analysis(analyze(pops, options, source=source), out_dir)
 
 
-def write_analysis(a: Analysis, out_dir: str | Path) -> Path:
-    """Write an :func:`analyze` result: every plot (svg + png), summary.csv, comparisons.csv and report.html."""
+def write_analysis(a: Analysis, out_dir: str | Path, *, link_plots: bool = False) -> Path:
+    """Write an :func:`analyze` result: every plot (svg + png), summary.csv, comparisons.csv and report.html
+    (self-contained; with ``link_plots`` it links the plots' svg files instead of inlining them)."""
     from tqdm import tqdm
 
     from designspace.analysis.report import write_report, write_summary_csv
@@ -383,7 +384,7 @@ def write_analysis(a: Analysis, out_dir: str | Path) -> Path:
         write_summary_csv(a, out / "summary.csv")
         if a.comparisons is not None:
             a.comparisons.to_csv(out / "comparisons.csv", index=False)
-        path = write_report(a, out / "report.html")
+        path = write_report(a, out / "report.html", link_plots=link_plots)
         bar.update()
     return path
 

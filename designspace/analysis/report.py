@@ -37,7 +37,7 @@ table{border-collapse:collapse;font-size:.85em;margin:.6em 0}
 th,td{border:1px solid #ddd;padding:.3em .55em;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;margin-right:.35em;vertical-align:-.1em}
-figure{margin:1.2em 0}figure svg{max-width:100%;height:auto}
+figure{margin:1.2em 0}figure svg,figure img{max-width:100%;height:auto}
 figcaption{color:#444;font-size:.88em;max-width:900px}code{font-size:.95em}
 .small{font-size:.8em;color:#555}
 """
@@ -223,8 +223,10 @@ def _fits_table(a: Analysis) -> str:
     )
 
 
-def write_report(a: Analysis, path: Path) -> Path:
-    """One self-contained HTML file (inline CSS and SVG, no scripts, no external references)."""
+def write_report(a: Analysis, path: Path, *, link_plots: bool = False) -> Path:
+    """One self-contained HTML file (inline CSS and SVG, no scripts, no external references);
+    with ``link_plots`` the plots are ``<img>`` links to the ``NAME.svg`` files beside it instead
+    (a report a few kB in size, which needs its folder)."""
     e = html.escape
     opt = a.options
     names = ", ".join(r.pop.name for r in a.results)
@@ -251,8 +253,9 @@ def write_report(a: Analysis, path: Path) -> Path:
         parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in a.notes) + "</ul>")
     parts.append("<h2>Figures</h2>")
     for f in a.figures:
+        plot = f'<a href="{e(f.name)}.svg"><img src="{e(f.name)}.svg" alt="{e(f.title)}"></a>' if link_plots else f.svg
         parts.append(
-            f'<figure id="{e(f.name)}"><h3>{e(f.title)}</h3>{f.svg}'
+            f'<figure id="{e(f.name)}"><h3>{e(f.title)}</h3>{plot}'
             f"<figcaption>{e(f.caption)} <span class='small'>Files: {e(f.name)}.svg, {e(f.name)}.png</span>"
             "</figcaption></figure>"
         )

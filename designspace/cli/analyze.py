@@ -1,6 +1,6 @@
 """``designspace analyze STUDY... [--csv FILE... | --storage URL]``: EDFs, KS tests, good ranges, report.html.
 
-Writes DIR/report.html (self-contained, SVG plots inline), DIR/summary.csv, DIR/comparisons.csv
+Writes DIR/report.html (self-contained, SVG plots inline; --link-plots: linked), DIR/summary.csv, DIR/comparisons.csv
 and every plot as DIR/NAME.svg and DIR/NAME.png, then prints the comparison table (each study
 against the first: KS D and p, median and mean shift with bootstrap intervals, raw and adjusted
 p-values, a three-way verdict) and, on its last line, the report's path. DIR defaults to
@@ -60,6 +60,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="uniform",
         help="normalization target: uniform over log complexity (the paper's) or the pooled mix (default: uniform)",
     )
+    p.add_argument(
+        "--link-plots",
+        action="store_true",
+        help="report.html links its plots (the NAME.svg files beside it) instead of inlining them: "
+        "a report of a few kB instead of about 1 MB, which needs its folder (default: self-contained)",
+    )
     p.set_defaults(func=run)
 
 
@@ -96,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or default_out([p.name for p in pops])
     source = f"storage {args.storage}" if args.storage else "CSV " + ", ".join(args.csv)
     a = analyze(pops, options, source=source)
-    path = write_analysis(a, out)
+    path = write_analysis(a, out, link_plots=args.link_plots)
     if a.comparisons is not None:
         print(comparison_text(a.comparisons))
     print(path)
