@@ -1,21 +1,23 @@
 """Benchmark: trainings per core-hour of a CIFAR study protocol, against pure forward+backward.
 
     python benchmarks/bench_train.py [--spaces anynetx_a anynetx_e regnetx] [--train-images 5000]
-                                     [--protocol-images 20000] [--precision auto] [--batch-sizes 128 256]
+                                     [--precision auto] [--plan cal1.toml] [--protocols h1 f3 f4]
 
 On one model per space (the first model of the middle flops bin of experiments/calibration/cal1.toml:
 4-8 MF at 32 px), one thread, in one run:
 
 1. baseline: forward + backward + SGD step on one resident batch (no data pipeline, no
    augmentation, no schedule or checks), CPU images/s per batch size;
-2. the trainer (``designspace.train.train``, today's recipe) for ``--train-images`` images: CPU
-   images/s of the whole training (set-up included) and its ratio to the baseline;
-3. one pass over the 10k test images at evaluation batch 1000 (today's default) and 250.
+2. the trainer (``designspace.train.train``, today's recipe at each batch size) for
+   ``--train-images`` images: CPU images/s of the whole training (set-up included) and its ratio
+   to the baseline;
+3. one pass over the 10k test images at each evaluation batch size (1000: today's default).
 
-From these, the core-seconds of one training of the study protocol (``--protocol-images``
-training images, one test pass) and trainings per core-hour: today (batch 128, evaluation batch
-1000) and the candidate (evaluation batch 250, and each training batch size given). Core-seconds
-are process CPU time (unaffected by other processes sharing the cores). Prints one JSON object.
+From these, the core-seconds of one training and trainings per core-hour of today's protocol
+(1 epoch x 20k images, batch 128, one test pass at evaluation batch 1000) and of each named
+protocol of the calibration plan (its images, batch and evaluation batch; one test pass, the
+final-error score), and each one's ratio to today's. Core-seconds are process CPU time
+(unaffected by other processes sharing the cores). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -93,52 +95,64 @@ def eval_seconds(spec: object, data: object, precision: str, batch: int) -> floa
     return time.process_time() - t
 
 
+def protocol_costs(plan_path: str, names: list[str]) -> dict[str, tuple[float, int, int]]:
+    """(training images, batch size, evaluation batch size) of each named protocol of the plan."""
+    from designspace.calibration.plan import load_plan
+
+    plan = load_plan(plan_path)
+    out = {}
+    for name in names:
+        p = plan.protocol(name)
+        train = dict(p.train)
+        defaults = TrainConfig()
+        batch = int(train.get("batch_size", defaults.batch_size))
+        out[name] = (p.images(), batch, int(train.get("eval_batch_size", defaults.eval_batch_size)))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--spaces", nargs="+", default=["anynetx_a", "anynetx_e", "regnetx"])
     ap.add_argument("--train-images", type=int, default=5000, help="images of the measured training")
-    ap.add_argument("--protocol-images", type=int, default=20000, help="images of one study training")
     ap.add_argument("--precision", default="auto")
-    ap.add_argument("--batch-sizes", type=int, nargs="+", default=[128, 256])
+    ap.add_argument("--plan", default="experiments/calibration/cal1.toml")
+    ap.add_argument(
+        "--protocols", nargs="+", default=["h1", "f3", "f4"], help="the plan's protocols to cost against today's"
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
     precision = select_precision(args.precision, torch.device("cpu"))
+    today = (20000.0, 128, 1000)  # 1 epoch x 20k images, batch 128, evaluation batch 1000
+    protocols = {"today": today, **protocol_costs(args.plan, args.protocols)}
+    batches = sorted({b for _, b, _ in protocols.values()})
+    eval_batches = sorted({e for _, _, e in protocols.values()})
     data = load_dataset("cifar10", train_subset=args.train_images, seed=0, progress=False)
     rows = []
     for name, spec in models(args.spaces):
-        row: dict = {"space": name}
-        for batch in args.batch_sizes:
+        row: dict = {"space": name, "eval_cpu_seconds": {}, "batch": {}}
+        for e in eval_batches:
+            row["eval_cpu_seconds"][e] = round(eval_seconds(spec, data, precision, e), 2)
+        for batch in batches:
             cfg = TrainConfig(precision=precision, batch_size=batch)
             r = train(spec, data, Budget(epochs=1), seed=0, config=cfg, threads=1, device="cpu")
-            ev = eval_seconds(spec, data, precision, 1000)
-            train_cpu = r.cpu_seconds - ev  # the run's own test pass was at batch 1000 (the default)
-            row[f"batch{batch}"] = {
-                "baseline_images_per_cpu_second": round(step_rate(spec, data, precision, batch), 1),
+            row["flops"] = r.flops
+            train_cpu = r.cpu_seconds - row["eval_cpu_seconds"].get(1000, eval_seconds(spec, data, precision, 1000))
+            base = step_rate(spec, data, precision, batch)
+            row["batch"][batch] = {
+                "baseline_images_per_cpu_second": round(base, 1),
                 "trainer_images_per_cpu_second": round(r.images / train_cpu, 1),
-                "test_error": r.test_error,
+                "trainer_vs_baseline": round(r.images / train_cpu / base, 3),
             }
-            row[f"batch{batch}"]["trainer_vs_baseline"] = round(
-                row[f"batch{batch}"]["trainer_images_per_cpu_second"]
-                / row[f"batch{batch}"]["baseline_images_per_cpu_second"],
-                3,
-            )
-        row["flops"] = r.flops
-        row["eval_cpu_seconds"] = {
-            "batch1000": round(ev, 2),
-            "batch250": round(eval_seconds(spec, data, precision, 250), 2),
-        }
         rows.append(row)
 
-    def core_seconds(batch: int, eval_batch: int) -> float:
-        per = [
-            args.protocol_images / x[f"batch{batch}"]["trainer_images_per_cpu_second"]
-            + x["eval_cpu_seconds"][f"batch{eval_batch}"]
+    def cost(images: float, batch: int, eval_batch: int) -> float:
+        """Mean core-seconds of one training (one test pass for its score) over the models."""
+        return statistics.mean(
+            images / x["batch"][batch]["trainer_images_per_cpu_second"] + x["eval_cpu_seconds"][eval_batch]
             for x in rows
-        ]
-        return statistics.mean(per)
+        )
 
-    today = core_seconds(128, 1000)
-    candidates = {f"batch{b}_eval250": core_seconds(b, 250) for b in args.batch_sizes}
+    seconds = {k: cost(*v) for k, v in protocols.items()}
     out = {
         "cpu": cpu_model(),
         "machine": platform.machine(),
@@ -146,14 +160,11 @@ def main() -> None:
         "precision": precision,
         "threads": 1,
         "train_images_measured": args.train_images,
-        "protocol": f"1 epoch x {args.protocol_images} images + one pass over 10k test images",
+        "protocols": {k: {"images": v[0], "batch": v[1], "eval_batch": v[2]} for k, v in protocols.items()},
         "models": rows,
-        "core_seconds_per_training": {"today": round(today, 1), **{k: round(v, 1) for k, v in candidates.items()}},
-        "trainings_per_core_hour": {
-            "today": round(3600 / today, 1),
-            **{k: round(3600 / v, 1) for k, v in candidates.items()},
-        },
-        "ratio_vs_today": {k: round(today / v, 3) for k, v in candidates.items()},
+        "core_seconds_per_training": {k: round(v, 1) for k, v in seconds.items()},
+        "trainings_per_core_hour": {k: round(3600 / v, 1) for k, v in seconds.items()},
+        "ratio_vs_today": {k: round(seconds["today"] / v, 3) for k, v in seconds.items() if k != "today"},
     }
     print(json.dumps(out, indent=1))
 

@@ -193,3 +193,16 @@ def test_plan_runs_resumes_and_reports_end_to_end(tmp_path: Path, monkeypatch: p
     effect = result["factor_effects"]["error"]
     assert effect["models_complete"] == 3 and set(effect["icc_consistency"]) == {"A"}
     assert "spearman_reference" in effect
+
+
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from designspace.cli import main
+
+    assert main(["calibrate", "status", str(tmp_path / "missing.toml")]) == 2
+    plan = tmp_path / "p.toml"
+    plan.write_text(TINY_PLAN.format(db=tmp_path / "p.db"))
+    assert main(["calibrate", "run", str(plan), "--part", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "missing.toml" in err[0] and "no protocol 'nope'" in err[1]
+    assert main(["calibrate", "status", str(plan)]) == 0
+    assert "reference       0/3 trainings done" in capsys.readouterr().out
