@@ -23,7 +23,7 @@ def test_spaces_lists_every_space_with_size(capsys):
     for name in spaces.names():
         line = next(ln for ln in out.splitlines() if ln.startswith(name + " "))
         assert spaces.get(name).description in line
-    assert "3.14e+17" in next(ln for ln in out.splitlines() if ln.startswith("anynetx_a"))
+    assert "3.28e+17" in next(ln for ln in out.splitlines() if ln.startswith("anynetx_a"))
 
 
 def test_spaces_json_and_detail(capsys):

@@ -86,9 +86,70 @@ def _brute_force(space: FourStageSpace) -> tuple[int, int]:
 TINY_X = dict(w=(24, 48), b=(1, 4), g=(2, 8))  # w/b = 6 and 12: gcd(g, w/b) makes g = 2 and 8 collide
 
 
-def _x_space(d="stage", w="stage", b="stage", g="stage", depths=(1,)) -> FourStageSpace:
+def _x_space(d="stage", w="stage", b="stage", g="stage", depths=(1,), rule="pycls") -> FourStageSpace:
     knobs = (Knob("d", depths, d), Knob("w", TINY_X["w"], w), Knob("b", TINY_X["b"], b), Knob("g", TINY_X["g"], g))
-    return FourStageSpace("tiny", "tiny X space", XBlock(), knobs)
+    return FourStageSpace("tiny", "tiny X space", XBlock(rule), knobs)
+
+
+# w/b = 5..30 and g up to 16: pycls's rule moves widths onto each other (e.g. 40 and 48 with b = 4, g = 8)
+TINY_X2 = dict(w=(20, 40, 48, 60), b=(2, 4), g=(4, 8, 16))
+
+
+@pytest.mark.parametrize("rule", ["pycls", "gcd"])
+@pytest.mark.parametrize(
+    "modes",
+    [
+        dict(),
+        dict(b="shared"),
+        dict(b="shared", g="shared"),
+        dict(b="shared", g="shared", w="sorted"),
+        dict(b="shared", w="sorted"),
+    ],
+    ids=["A", "B", "C", "D", "B-sorted-w"],
+)
+def test_sizes_match_brute_force_under_both_rules(rule, modes):
+    vals = TINY_X2 if rule == "pycls" else dict(w=(24, 48, 72), b=(2, 4), g=(4, 8, 16))
+    if not modes:  # A: every stage free; fewer values keep the brute force small (32 and 40 collide at b = g = 4)
+        vals = dict(w=(32, 40), b=(2, 4), g=(4, 8)) if rule == "pycls" else dict(w=(24, 48), b=(2, 4), g=(2, 8))
+    knobs = tuple(Knob(k, (1,) if k == "d" else vals[k], modes.get(k, "stage")) for k in ("d", "w", "b", "g"))
+    space = FourStageSpace("tiny2", "tiny X space", XBlock(rule), knobs)
+    n_specs, n_records = _brute_force(space)
+    assert space.size == n_specs and space.num_settings == n_records
+
+
+@pytest.mark.parametrize("rule", ["pycls", "gcd"])
+@pytest.mark.parametrize("name", ["anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e"])
+def test_box_bounds_are_sound_on_random_boxes(name, rule):
+    """lower bound <= the complexity of every spec in a box <= upper bound, for random boxes and specs."""
+    from designspace.spaces.bounds import box_bounds
+
+    space = spaces.get(name).with_group_rule(rule)
+    rng = np.random.default_rng(hash((name, rule)) % 2**32)
+    rows, per_box = 150, 12
+    for res in (32, 224):
+        lo = {k.key: np.zeros((rows, 4), dtype=np.int64) for k in space.knobs}
+        hi = {k.key: np.zeros((rows, 4), dtype=np.int64) for k in space.knobs}
+        idx_lo, idx_hi = {}, {}
+        for k in space.knobs:
+            n = len(k.values)
+            shape = (rows, 1) if k.mode == "shared" else (rows, 4)
+            a, z = np.sort(rng.integers(0, n, (2, *shape)), axis=0)
+            point = rng.random(shape) < 0.3
+            z = np.where(point, a, z)
+            idx_lo[k.key], idx_hi[k.key] = np.broadcast_to(a, (rows, 4)), np.broadcast_to(z, (rows, 4))
+            vals = np.asarray(k.values)
+            lo[k.key][:], hi[k.key][:] = vals[idx_lo[k.key]], vals[idx_hi[k.key]]
+        cx_lo, cx_hi = box_bounds(space, res, lo, hi)
+        for _ in range(per_box):
+            values = {}
+            for k in space.knobs:
+                pick = rng.integers(idx_lo[k.key], idx_hi[k.key] + 1)  # a point of every box, per stage
+                vals = np.asarray(k.values)[pick]
+                for i, nm in enumerate(k.names()):
+                    values[nm] = vals[:, i]
+            true = space.complexity_of(space.derived_stages(values), res)
+            for m in ("flops", "params", "acts"):
+                assert (cx_lo[m] <= true[m]).all() and (true[m] <= cx_hi[m]).all(), (m, res)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from scipy import stats
 
 import designspace as ds
 from designspace import spaces
+from designspace.models.compat import compatible
 from designspace.specs import NetSpec
 
 REGIME = dict(resolution=224, flops="360M:400M")
@@ -36,10 +37,14 @@ def test_anynet_constraints(anynet_populations):
             for i, s in enumerate(st, 1):
                 wb = s["width"] / s["bottleneck"]
                 assert wb == int(wb) and int(wb) % s["group_width"] == 0  # group width divides w/b
-                assert s["width"] == rec[f"w{i}"] and s["depth"] == rec[f"d{i}"]
                 b = rec["b"] if x != "a" else rec[f"b{i}"]
                 g = rec["g"] if x in "cde" else rec[f"g{i}"]
-                assert s["bottleneck"] == b and s["group_width"] == math.gcd(g, s["width"] // b)
+                c = compatible(rec[f"w{i}"], b, g)  # pycls's rule on the drawn values
+                assert (s["width"], s["group_width"], s["depth"]) == (c.width, c.group_width, rec[f"d{i}"])
+                assert s["bottleneck"] == b and s["group_width"] == min(g, rec[f"w{i}"] // b)  # g kept, capped
+                # the record holds the drawn values and the network's
+                assert (rec[f"width{i}"], rec[f"bottleneck_width{i}"]) == (s["width"], int(wb))
+                assert (rec[f"group_width{i}"], rec[f"groups{i}"]) == (s["group_width"], int(wb) // s["group_width"])
             if x != "a":
                 assert len({s["bottleneck"] for s in st}) == 1 and "b1" not in rec
             if x in "cde":
@@ -54,11 +59,19 @@ def test_anynet_constraints(anynet_populations):
     assert any(r["d2"] < r["d1"] for r in anynet_populations["d"])
 
 
-def test_group_width_rule_is_the_largest_dividing_power_of_two():
-    # w = 24, b = 4: w/b = 6; g = 4 does not divide 6, the spec gets 2 (min(g, w/b) would be invalid)
+def test_group_width_rule_is_pycls_with_gcd_as_a_named_option():
+    # w = 24, b = 4: w/b = 6 and g = 4 does not divide 6. pycls keeps g = 4 and moves the width to 32
+    # (w/b = 8); the gcd option keeps w = 24 and makes the group width gcd(4, 6) = 2.
     space = spaces.get("anynetx_c")
     values = dict(d1=1, d2=1, d3=1, d4=1, w1=24, w2=48, w3=96, w4=1024, b=4, g=4)
-    assert [s.group_width for s in space.build(values, 224).stages] == [2, 4, 4, 4]
+    spec = space.build(values, 224)
+    assert [s.group_width for s in spec.stages] == [4, 4, 4, 4] and spec.widths == (32, 48, 96, 1024)
+    old = space.with_group_rule("gcd").build(values, 224)
+    assert [s.group_width for s in old.stages] == [2, 4, 4, 4] and old.widths == (24, 48, 96, 1024)
+    assert space.group_rule == "pycls" and space.with_group_rule("gcd").group_rule == "gcd"
+    assert space.with_group_rule("pycls") is space
+    with pytest.raises(ValueError, match="^group_rule='gcd': space resnet has no choice"):
+        spaces.get("resnet").with_group_rule("gcd")
 
 
 def _chi2_uniform(values, support):

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from designspace.models.compat import DEFAULT_GROUP_RULE, check_group_rule
 from designspace.spaces.regime import Regime
 from designspace.spaces.trials import Distribution, RecordingTrial
 from designspace.specs import NetSpec
@@ -36,7 +37,7 @@ from designspace.specs import NetSpec
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["DesignSpace", "Narrowing", "SampleResult", "is_small", "check_resolution", "SMALL_MAX"]
+__all__ = ["effective_values", "DesignSpace", "Narrowing", "SampleResult", "is_small", "check_resolution", "SMALL_MAX"]
 
 #: inputs of at most this many pixels use the CIFAR variant (stride-1 stem and first stage)
 SMALL_MAX = 64
@@ -53,6 +54,23 @@ def check_resolution(resolution: Any) -> int:
 def is_small(resolution: int) -> bool:
     """True for the CIFAR variant (resolution <= 64 px)."""
     return check_resolution(resolution) <= SMALL_MAX
+
+
+def effective_values(spec: NetSpec) -> dict[str, int]:
+    """The network's own values of its X (``res_bottleneck``) stages, as records hold them.
+
+    ``width{i}``, ``bottleneck_width{i}``, ``group_width{i}``, ``groups{i}`` for stage i = 1, 2, ...
+    (after the compatibility rule; the drawn values are the sampled parameters ``w{i}``, ``b``,
+    ``g``, ...). Empty for a network without X stages.
+    """
+    out: dict[str, int] = {}
+    for i, st in enumerate(spec.stages, 1):
+        if st.block == "res_bottleneck":
+            out[f"width{i}"] = st.width
+            out[f"bottleneck_width{i}"] = st.bottleneck_width
+            out[f"group_width{i}"] = st.group_width or st.bottleneck_width
+            out[f"groups{i}"] = st.groups
+    return out
 
 
 @dataclass(frozen=True)
@@ -151,6 +169,23 @@ class DesignSpace(ABC):
     def definition(self) -> str:
         """The exact definition in words (``designspace spaces NAME``); default: the description."""
         return self.description
+
+    # -- the X block's compatibility rule ----------------------------------------------------
+    @property
+    def group_rule(self) -> str | None:
+        """The compatibility rule of its X blocks (``"pycls"``/``"gcd"``), ``None`` where it has none."""
+        return None
+
+    def with_group_rule(self, rule: str) -> DesignSpace:
+        """This space with its X blocks under ``rule`` (see :mod:`designspace.models.compat`).
+
+        Only AnyNetX spaces have a choice; any other space accepts its own rule (or ``"pycls"``)
+        and refuses the rest with a one-line ``ValueError``.
+        """
+        check_group_rule(rule)
+        if rule == (self.group_rule or DEFAULT_GROUP_RULE):
+            return self
+        raise ValueError(f"group_rule={rule!r}: space {self.name} has no choice of group rule (only pycls)")
 
     # -- constraints beyond the distributions ------------------------------------------------
     def valid(self, values: Mapping[str, np.ndarray], resolution: int) -> np.ndarray | None:

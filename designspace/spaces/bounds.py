@@ -86,7 +86,9 @@ def box_bounds(
     stages_lo, stages_hi = [], []
     w_in_lo = w_in_hi = np.full(len(next(iter(lo.values()))), space.stem_width, dtype=np.int64)
     for i in range(NUM_STAGES):
-        dlo, dhi = rule.derive_bounds({k: v[:, i] for k, v in lo.items()}, {k: v[:, i] for k, v in hi.items()})
+        dlo, dhi = rule.derive_bounds(
+            {k: v[:, i] for k, v in lo.items()}, {k: v[:, i] for k, v in hi.items()}, knobs=space.knob_map
+        )
         if rule.has_projection():
             if strides[i] != 1:
                 dlo["proj"] = dhi["proj"] = np.ones_like(w_in_lo)

@@ -61,7 +61,9 @@ class NiNRule(ClassicRule):
     def derive(self, v: Mapping[str, Arr]) -> dict[str, Arr]:
         return {"d": v["d"], "w": v["w"], "k": v["k"]}
 
-    def derive_bounds(self, lo: Mapping[str, Arr], hi: Mapping[str, Arr]) -> tuple[dict[str, Arr], dict[str, Arr]]:
+    def derive_bounds(
+        self, lo: Mapping[str, Arr], hi: Mapping[str, Arr], knobs: Mapping[str, Knob] | None = None
+    ) -> tuple[dict[str, Arr], dict[str, Arr]]:
         return self.derive(lo), self.derive(hi)
 
     def counts(self, st: Mapping[str, Arr], w_in: Arr, n: int) -> tuple[Arr, Arr, Arr, Arr]:
@@ -88,7 +90,9 @@ class InceptionRule(ClassicRule):
     def derive(self, v: Mapping[str, Arr]) -> dict[str, Arr]:
         return self._branches(v["d"], v["w"], v["b"])
 
-    def derive_bounds(self, lo: Mapping[str, Arr], hi: Mapping[str, Arr]) -> tuple[dict[str, Arr], dict[str, Arr]]:
+    def derive_bounds(
+        self, lo: Mapping[str, Arr], hi: Mapping[str, Arr], knobs: Mapping[str, Knob] | None = None
+    ) -> tuple[dict[str, Arr], dict[str, Arr]]:
         # branch widths grow with w (a multiple of 8, see validate); reduces shrink as b grows
         return self._branches(lo["d"], lo["w"], hi["b"]), self._branches(hi["d"], hi["w"], lo["b"])
 

@@ -61,7 +61,7 @@ class ResNeXtBlock(StageRule):
         return {"d": v["d"], "w": v["w"], "wb": wb, "ge": wb // v["c"]}
 
     def derive_bounds(
-        self, lo: Mapping[str, np.ndarray], hi: Mapping[str, np.ndarray]
+        self, lo: Mapping[str, np.ndarray], hi: Mapping[str, np.ndarray], knobs: Mapping[str, Knob] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         wb_lo, wb_hi = lo["w"] // hi["b"], -(-hi["w"] // lo["b"])
         ge_lo, ge_hi = np.maximum(1, wb_lo // hi["c"]), -(-wb_hi // lo["c"])
@@ -88,7 +88,7 @@ class DenseBlock(StageRule):
         return {"d": v["d"], "w": v["k"]}
 
     def derive_bounds(
-        self, lo: Mapping[str, np.ndarray], hi: Mapping[str, np.ndarray]
+        self, lo: Mapping[str, np.ndarray], hi: Mapping[str, np.ndarray], knobs: Mapping[str, Knob] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         return {"d": lo["d"], "w": lo["k"]}, {"d": hi["d"], "w": hi["k"]}
 

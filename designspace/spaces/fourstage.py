@@ -19,6 +19,7 @@ step)``, any other with ``suggest_categorical``; both are uniform.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from designspace.models.compat import check_group_rule
 from designspace.spaces.base import NUM_CLASSES, STEM_WIDTH, DesignSpace, Narrowing, is_small
 from designspace.spaces.batch_cx import four_stage_complexity
 from designspace.spaces.regime import Regime
@@ -121,7 +123,7 @@ class StageRule:
         return {"d": v["d"], "w": v["w"]}
 
     def derive_bounds(
-        self, lo: Mapping[str, np.ndarray], hi: Mapping[str, np.ndarray]
+        self, lo: Mapping[str, np.ndarray], hi: Mapping[str, np.ndarray], knobs: Mapping[str, Knob] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         return {"d": lo["d"], "w": lo["w"]}, {"d": hi["d"], "w": hi["w"]}
 
@@ -155,6 +157,16 @@ class FourStageSpace(DesignSpace):
     @property
     def knob_map(self) -> dict[str, Knob]:
         return {k.key: k for k in self.knobs}
+
+    @property
+    def group_rule(self) -> str | None:
+        return getattr(self.rule, "group_rule", None)
+
+    def with_group_rule(self, rule: str) -> DesignSpace:
+        if self.group_rule is None or rule == self.group_rule:
+            return super().with_group_rule(rule)
+        check_group_rule(rule)
+        return dataclasses.replace(self, rule=dataclasses.replace(self.rule, group_rule=rule))  # type: ignore[type-var]
 
     # -- skeleton ---------------------------------------------------------------------------
     def stem(self, resolution: int) -> StemSpec:

@@ -77,6 +77,11 @@ class RegNetSpace(DesignSpace):
     #: (fewest, most) stages kept, pycls's NUM_STAGES; None keeps every draw
     stages: tuple[int, int] | None = (4, 4)
 
+    @property
+    def group_rule(self) -> str:
+        """The generator applies pycls's rule (its only one)."""
+        return "pycls"
+
     def draw(self, trial: Any, resolution: int) -> dict[str, Any]:
         values = {
             "d": trial.suggest_int("d", *self.depth),

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from designspace.spaces.base import Narrowing, SampleResult, check_resolution
+from designspace.spaces.base import Narrowing, SampleResult, check_resolution, effective_values
 from designspace.spaces.regime import Regime, format_quantity
 from designspace.spaces.trials import BatchTrial
 
@@ -62,7 +62,11 @@ def sample(
     max_draws: int = MAX_DRAWS,
     progress: bool | None = False,
 ) -> SampleResult:
-    """``n`` records ``{space, seed, index, resolution, <params>, flops, params, acts, spec}``."""
+    """``n`` records ``{space, seed, index, resolution, <params>, <effective values>, flops, params, acts, spec}``.
+
+    The effective values are the network's X-stage widths, bottleneck widths, group widths and
+    groups after the compatibility rule (:func:`~designspace.spaces.base.effective_values`).
+    """
     n = _check_int("n", n, 0)
     seed = _check_int("seed", seed, 0)
     max_draws = _check_int("max_draws", max_draws, 1)
@@ -85,6 +89,7 @@ def sample(
         spec = space.build(values, resolution)
         rec: dict[str, Any] = {"space": space.name, "seed": seed, "index": len(records), "resolution": resolution}
         rec.update((k, values[k]) for k in names)
+        rec.update(effective_values(spec))
         rec.update(flops=int(cx["flops"]), params=int(cx["params"]), acts=int(cx["acts"]), spec=spec.to_dict())
         records.append(rec)
         if bar is not None:
