@@ -262,3 +262,17 @@ def test_csv_columns_of_the_contract(trials_csv):
     from designspace.analysis.inputs import COLUMNS
 
     assert set(COLUMNS) <= set(header)
+
+
+def test_analyze_returns_its_figures_and_comparisons_before_writing(trials_csv, tmp_path):
+    from designspace.analysis.inputs import read_csvs
+    from designspace.analysis.pipeline import Options, analyze, write_analysis
+
+    pops = populations(read_csvs([str(trials_csv)]))
+    a = analyze(pops, Options(n_boot=200, permutations=100, top=2))
+    names = [f.name for f in a.figures]
+    assert names[:2] == ["edf_normalized", "edf_raw"] and all(f.figure is not None and f.svg == "" for f in a.figures)
+    assert a.comparisons is not None and a.comparisons["after"].tolist() == ["reg_x"]
+    assert a.comparisons.loc[0, "verdict"] in ("better", "worse", "equivalent", "inconclusive")
+    write_analysis(a, tmp_path / "out")
+    assert all(f.svg.startswith("<svg") for f in a.figures) and [f.name for f in a.figures] == names
