@@ -50,11 +50,15 @@ def test_the_configs_are_one_setup_that_differs_only_where_it_should():
     base = c["anynetx_a"]
     for name in POPULATIONS + SUPPLEMENTS:
         assert (c[name].name, c[name].space, c[name].trials) == (name, name, 100)
-        assert replace(c[name], name=base.name, space=base.space) == base  # same regime, data, budget, recipe
+        same = replace(c[name], name=base.name, space=base.space, group_rule=base.group_rule)
+        assert same == base  # same regime, data, budget, recipe
+        # v1 was sampled with the gcd rule: its AnyNetX configs pin it (RegNet has only pycls's)
+        assert c[name].group_rule == ("pycls" if name.startswith("regnet") else "gcd")
     assert base.storage == "sqlite:///results/anynet_cifar/studies.db" and base.flops == (4e6, 8e6)
     for attempt in ATTEMPTS:
         seed0, seed1, long = (c[f"calibration_{attempt}_{run}"] for run in ("seed0", "seed1", "long"))
         assert seed0.space == "anynetx_a" and seed0.trials >= 32 and seed0.seed != base.seed
+        assert seed0.group_rule == seed1.group_rule == long.group_rule == "gcd"
         assert (seed0.seed, seed0.flops, seed0.train_subset) == (seed1.seed, base.flops, seed1.train_subset)
         assert seed1.epochs == seed0.epochs and seed1.train_seed != seed0.train_seed
         assert not set(seed1.training_seeds(0)) & set(seed0.training_seeds(0))  # independent measurements
@@ -123,7 +127,9 @@ def test_configs_run_two_trials_and_the_scripts_report_them(tmp_path, monkeypatc
     for step in ("A → B", "B → C", "C → D", "D → E", "E → RegNetX"):
         assert f"| {step}" in text
     assert "## Calibration" in text and "seed vs seed" in text and "other seed vs 4×" in text
-    assert "over 50 draws of 25% of the population" in text and "With n = 2 per space, an unweighted KS" in text  # as run
+    assert (
+        "over 50 draws of 25% of the population" in text and "With n = 2 per space, an unweighted KS" in text
+    )  # as run
     assert "## Seed noise in the populations" in text and "| AnyNetX-A | 2 |" in text  # two trainings per model
     for attempt in ATTEMPTS:  # every attempt's row, and the commands that regenerate it
         assert f"| {attempt} |" in text and f"calibrate.py --attempt {attempt} --min-models" in text

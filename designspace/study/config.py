@@ -20,6 +20,8 @@ Layout (every key but ``study.trials``, ``space.name`` and one budget key has a 
     resolution = 32
     flops = "4M:12M"             # complexity regime (multiply-adds), optional; or [4e6, 12e6]
     params = ":1M"               # optional (an empty side is open)
+    group_rule = "pycls"         # AnyNetX's width/group compatibility rule: pycls (default) or gcd
+                                 # (gcd only to resume/replay the v1 studies sampled with it)
 
     [data]
     name = "cifar10"
@@ -47,7 +49,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from designspace.models.compat import GROUP_RULES
+
 __all__ = ["MODES", "SAMPLERS", "StudyConfig", "load_config"]
+
+#: the rule the v1 studies (stored before ``space.group_rule`` existed) sampled AnyNetX with
+LEGACY_GROUP_RULE = "gcd"
 
 MODES = ("population", "search")
 SAMPLERS = {"population": ("uniform", "qmc"), "search": ("tpe", "cmaes", "random")}
@@ -67,7 +74,13 @@ _LAYOUT: dict[str, dict[str, str]] = {
         "heartbeat_interval": "heartbeat_interval",
         "grace_period": "grace_period",
     },
-    "space": {"name": "space", "resolution": "resolution", "flops": "flops", "params": "params"},
+    "space": {
+        "name": "space",
+        "resolution": "resolution",
+        "flops": "flops",
+        "params": "params",
+        "group_rule": "group_rule",
+    },
     "data": {
         "name": "dataset",
         "dir": "data_dir",
@@ -101,6 +114,8 @@ class StudyConfig:
     resolution: int = 32
     flops: tuple[float, float] | None = None
     params: tuple[float, float] | None = None
+    #: the X blocks' compatibility rule (designspace.models.compat): "pycls", or "gcd" for the v1 data
+    group_rule: str = "pycls"
     dataset: str = "cifar10"
     data_dir: str | None = None
     train_subset: int | None = None
@@ -156,6 +171,8 @@ class StudyConfig:
         _positive_int(self.resolution, "space.resolution")
         object.__setattr__(self, "flops", _range(self.flops, "space.flops"))
         object.__setattr__(self, "params", _range(self.params, "space.params"))
+        if self.group_rule not in GROUP_RULES:
+            raise _bad("space.group_rule", self.group_rule, f"must be one of {', '.join(GROUP_RULES)}")
         if not isinstance(self.dataset, str) or not self.dataset:
             raise _bad("data.name", self.dataset, "must be a dataset name")
         if self.data_dir is not None and (not isinstance(self.data_dir, str) or not self.data_dir):
@@ -246,6 +263,22 @@ class StudyConfig:
     def with_trials(self, trials: int) -> StudyConfig:
         return replace(self, trials=trials)
 
+    @classmethod
+    def from_stored(cls, data: dict[str, Any], *, source: str = "") -> StudyConfig:
+        """A config as a study stored it. One stored before ``space.group_rule`` existed is from v1,
+        whose AnyNetX populations were sampled with the ``gcd`` rule: it reads as ``gcd`` for a
+        space that has the choice (and ``pycls``, the only rule, for any other)."""
+        space = data.get("space") if isinstance(data, dict) else None
+        if isinstance(space, dict) and "group_rule" not in space:
+            data = {**data, "space": {**space, "group_rule": _legacy_group_rule(space.get("name"))}}
+        return cls.from_dict(data, source=source)
+
+    def design_space(self) -> Any:
+        """The study's design space under its group rule (``ValueError`` if the space has no such choice)."""
+        from designspace import spaces
+
+        return spaces.get(self.space).with_group_rule(self.group_rule)
+
     def identity(self) -> dict[str, Any]:
         """What must agree between workers joining one study (the budget may grow)."""
         d = self.to_dict()
@@ -284,6 +317,17 @@ def describe_difference(stored: dict[str, Any], mine: dict[str, Any]) -> str | N
             if a.get(key) != b.get(key):
                 return f"{section}.{key} is {a.get(key)!r} in the study, {b.get(key)!r} here"
     return None
+
+
+def _legacy_group_rule(space: object) -> str:
+    """The rule a v1 study (stored without ``space.group_rule``) of ``space`` was sampled with."""
+    from designspace import spaces
+
+    try:
+        spaces.get(space).with_group_rule(LEGACY_GROUP_RULE)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return "pycls"
+    return LEGACY_GROUP_RULE
 
 
 # -- small validators ------------------------------------------------------------------------

@@ -162,7 +162,7 @@ def _stored_config(handle: StudyHandle) -> StudyConfig:
             f"study {handle.study.study_name!r} in {handle.url.display} was not made by designspace; "
             "choose another study.name"
         )
-    stored = StudyConfig.from_dict(attrs["config"], source=f"study {handle.study.study_name!r}")
+    stored = StudyConfig.from_stored(attrs["config"], source=f"study {handle.study.study_name!r}")
     mine = handle.config
     if mine is not None:
         diff = describe_difference(stored.identity(), mine.identity())

@@ -107,6 +107,7 @@ def check_config(config: StudyConfig) -> None:
             raise ValueError(f"{where}study.sampler='cmaes' needs the cmaes package: pip install 'designspace[cmaes]'")
     checks = (
         (f"space.name={config.space!r}: ", lambda: spaces.get(config.space)),
+        ("space.", lambda: config.design_space()),
         (f"data.name={config.dataset!r}: ", lambda: DATASETS.get(config.dataset.partition(":")[0])),
         ("train.", lambda: TrainConfig.from_dict(config.train_overrides)),
     )
@@ -148,9 +149,7 @@ class TrainObjective:
     # Loaded once per worker process, on first use.
     @functools.cached_property
     def space(self) -> Any:
-        from designspace import spaces
-
-        return spaces.get(self.config.space)
+        return self.config.design_space()
 
     @functools.cached_property
     def data(self) -> Any:

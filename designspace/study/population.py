@@ -19,9 +19,8 @@ _QMC_PROBE, _QMC_MIN_RATE = 1000, 0.01
 
 def population_params(config: StudyConfig, n: int) -> list[dict[str, Any]]:
     """The sampled parameters of the study's ``n`` models, in slot order."""
-    from designspace import spaces
 
-    space = spaces.get(config.space)
+    space = config.design_space()
     if config.sampler == "qmc":
         return _qmc(space, config, n)
     records = space.sample(n, seed=config.seed, resolution=config.resolution, flops=config.flops, params=config.params)

@@ -50,7 +50,7 @@ def startup_trials(config: StudyConfig) -> int:
 
 
 @functools.cache
-def _box(space_name: str, resolution: int, flops: Any, params: Any) -> dict[str, frozenset]:
+def _box(space_name: str, group_rule: str, resolution: int, flops: Any, params: Any) -> dict[str, frozenset]:
     import numpy as np
 
     from designspace import spaces
@@ -60,7 +60,7 @@ def _box(space_name: str, resolution: int, flops: Any, params: Any) -> dict[str,
     if not regime:
         return {}
     allowed: dict[str, set] = {}
-    for names, table in spaces.get(space_name).narrow(resolution, regime).restrict.items():
+    for names, table in spaces.get(space_name).with_group_rule(group_rule).narrow(resolution, regime).restrict.items():
         names = (names,) if isinstance(names, str) else tuple(names)
         table = np.asarray(table)
         table = table[:, None] if table.ndim == 1 else table
@@ -71,7 +71,7 @@ def _box(space_name: str, resolution: int, flops: Any, params: Any) -> dict[str,
 
 def regime_box(config: StudyConfig) -> dict[str, frozenset]:
     """Parameter name -> the values the regime allows (empty without a regime)."""
-    return _box(config.space, config.resolution, config.flops, config.params)
+    return _box(config.space, config.group_rule, config.resolution, config.flops, config.params)
 
 
 class BoxTrial:

@@ -377,12 +377,11 @@ class Worker:
 
     def _propose(self, trial_id: int, ledger: Ledger, seed: int) -> None:
         """Search mode: fix the sampler's proposal (inside the regime) into the claimed trial."""
-        from designspace import spaces
         from designspace.study.proposal import propose
 
         trials = [t for ts in ledger.history.values() for t in ts] + ledger.others
         params, kept, how = propose(
-            self.config, spaces.get(self.config.space), trials, seed, make_sampler(self.config, seed)
+            self.config, self.config.design_space(), trials, seed, make_sampler(self.config, seed)
         )
         self.storage.set_trial_system_attr(trial_id, FIXED, params)
         for key, value in kept.items():
