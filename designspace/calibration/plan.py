@@ -193,7 +193,7 @@ def load_plan(path: str | Path) -> CalibrationPlan:
     from designspace.train.config import PRECISIONS
 
     if sys.version_info >= (3, 11):
-        import tomllib
+        from designspace.tomlfile import tomllib
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
 
