@@ -41,7 +41,6 @@ replicate ``r'``, so the replicates' noise is independent.
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -190,12 +189,8 @@ def load_plan(path: str | Path) -> CalibrationPlan:
     """Read and check a plan file; one-line ``ValueError`` naming the key."""
     from designspace import spaces as space_registry
     from designspace.spaces.regime import parse_range
+    from designspace.tomlfile import tomllib
     from designspace.train.config import PRECISIONS
-
-    if sys.version_info >= (3, 11):
-        from designspace.tomlfile import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
 
     path = Path(path)
     if not path.is_file():
