@@ -16,7 +16,8 @@ def measure_complexity(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, int
 
     flops = FlopCounterMode's count / 2 (it counts a multiply-add as 2) + the bias adds of conv and
     linear layers (FlopCounterMode leaves them out); params = numel of the parameters; acts =
-    output elements of conv and linear layers (forward hooks). Works on the meta device too.
+    output elements of conv, linear and (max/average, not adaptive) pooling layers, pycls's
+    convention (forward hooks). Works on the meta device too.
     """
     n = x.shape[0]
     acts, bias_adds = 0, 0
@@ -24,10 +25,11 @@ def measure_complexity(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, int
     def hook(module: nn.Module, _inputs: object, out: torch.Tensor) -> None:
         nonlocal acts, bias_adds
         acts += out.numel() // n
-        if module.bias is not None:
+        if getattr(module, "bias", None) is not None:
             bias_adds += out.numel() // n
 
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    counted = (nn.Conv2d, nn.Linear, nn.MaxPool2d, nn.AvgPool2d)
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, counted)]
     try:
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
             out = model(x)

@@ -2,7 +2,8 @@
 
 * ``flops``: multiply-adds of conv and linear layers, plus their bias adds.
 * ``params``: learnable parameters (BatchNorm counts its weight and bias).
-* ``acts``: output elements of conv and linear layers.
+* ``acts``: output elements of conv, linear and pooling layers (pycls's ``pool2d_cx``: a
+  max/average pool's output counts; a global or adaptive pool's, pycls's ``gap2d_cx``, does not).
 
 ``Cx`` is a small mutable accumulator with ``__slots__``: analytic complexity of tens of
 thousands of specs per second needs it to be cheap. Every method returns ``self``.
@@ -62,15 +63,17 @@ class Cx:
         self.params += 2 * width
         return self
 
-    def pool(self, k: int, stride: int, padding: int = 0) -> Cx:
+    def pool(self, width: int, k: int, stride: int, padding: int = 0) -> Cx:
+        """A k x k max/average pool over ``width`` channels: its output counts as activations (pycls)."""
         h, w = conv_out(self.h, k, stride, padding), conv_out(self.w, k, stride, padding)
         if h < 1 or w < 1:
             _vanishes(f"{k}x{k} pool", self)
         self.h, self.w = h, w
+        self.acts += width * h * w
         return self
 
     def resize(self, h: int, w: int) -> Cx:
-        """An adaptive pool to a fixed (h, w)."""
+        """An adaptive pool to a fixed (h, w): no activations counted (pycls's ``gap2d_cx``)."""
         self.h, self.w = h, w
         return self
 

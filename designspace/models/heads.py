@@ -79,7 +79,7 @@ class VGGHead(Head):
 
     @staticmethod
     def complexity(cx: Cx, w_in: int, spec: HeadSpec) -> Cx:
-        return mlp_complexity(cx.pool(2, 2).resize(7, 7), w_in * 49, spec)
+        return mlp_complexity(cx.pool(w_in, 2, 2).resize(7, 7), w_in * 49, spec)
 
 
 class FlattenHead(Head):

@@ -61,7 +61,7 @@ class ImageNetStem(Stem):
 
     @staticmethod
     def complexity(cx: Cx, spec: StemSpec) -> Cx:
-        return ConvBN.complexity(cx, spec.in_channels, spec.width, 7, 2).pool(3, 2, 1)
+        return ConvBN.complexity(cx, spec.in_channels, spec.width, 7, 2).pool(spec.width, 3, 2, 1)
 
 
 class NoStem(Stem):

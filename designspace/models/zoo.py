@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from designspace.models.blocks.dense import DENSE_BOTTLENECK
 from designspace.models.regnet import regnet
 from designspace.registry import Registry
 from designspace.specs import HeadSpec, NetSpec, StageSpec, StemSpec
@@ -90,7 +91,9 @@ def cifar_resnet(block: str, n: int) -> NetSpec:
 
 
 def densenet(depths: tuple[int, ...], growth: int = 32, stem: int = 64) -> NetSpec:
-    stages = tuple(StageSpec("dense", d, growth, s, bottleneck=0.25) for d, s in zip(depths, IMAGENET_STRIDES))
+    stages = tuple(
+        StageSpec("dense", d, growth, s, bottleneck=DENSE_BOTTLENECK) for d, s in zip(depths, IMAGENET_STRIDES)
+    )
     return NetSpec(StemSpec("imagenet", stem), stages, HeadSpec("linear", 1000))
 
 
@@ -187,10 +190,21 @@ _MODELS: dict[str, tuple[Callable[[], NetSpec], int, str]] = {
     "resnet34": (lambda: resnet("res_basic", (3, 4, 6, 3), RESNET_WIDTHS), 224, "ResNet-34"),
     "resnet50": (lambda: resnet("res_bottleneck", (3, 4, 6, 3), BOTTLENECK_WIDTHS, 4), 224, "ResNet-50"),
     "resnet101": (lambda: resnet("res_bottleneck", (3, 4, 23, 3), BOTTLENECK_WIDTHS, 4), 224, "ResNet-101"),
+    "resnet152": (lambda: resnet("res_bottleneck", (3, 8, 36, 3), BOTTLENECK_WIDTHS, 4), 224, "ResNet-152"),
     "resnext50_32x4d": (
         lambda: resnet("res_bottleneck", (3, 4, 6, 3), BOTTLENECK_WIDTHS, 2, 32),
         224,
         "ResNeXt-50 32x4d",
+    ),
+    "resnext101_32x4d": (
+        lambda: resnet("res_bottleneck", (3, 4, 23, 3), BOTTLENECK_WIDTHS, 2, 32),
+        224,
+        "ResNeXt-101 32x4d",
+    ),
+    "resnext152_32x4d": (
+        lambda: resnet("res_bottleneck", (3, 8, 36, 3), BOTTLENECK_WIDTHS, 2, 32),
+        224,
+        "ResNeXt-152 32x4d",
     ),
     "resnext101_32x8d": (
         lambda: resnet("res_bottleneck", (3, 4, 23, 3), BOTTLENECK_WIDTHS, 1, 32),

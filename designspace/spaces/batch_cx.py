@@ -16,7 +16,8 @@ which is how :mod:`designspace.spaces.bounds` narrows regimes.
 Per-stage inputs (arrays of one length, or scalars):
 
 * ``d``: blocks; ``w``: output width (the growth rate ``k`` for ``dense``);
-* ``wb``: bottleneck width ``w / b`` and ``ge``: channels per group (``res_bottleneck``);
+* ``wb``: bottleneck width ``w / b`` (``res_bottleneck``; ``dense``: the 1x1 conv's width, 4k
+  in DenseNet-BC) and ``ge``: channels per group (``res_bottleneck``);
 * ``proj``: optional 0/1 override of "the first block has a projection shortcut"
   (computed from the widths and stride when absent).
 """
@@ -108,16 +109,16 @@ def _vanilla(st: Mapping[str, Arr], w_in: Arr, h: int, h2: int, stride: int, se:
 
 
 def _dense(st: Mapping[str, Arr], w_in: Arr, h: int, h2: int, stride: int, se: float) -> tuple[Arr, ...]:
-    """DenseNet-BC layers (bottleneck 0.25, i.e. 4k), with a transition when ``stride > 1``."""
-    d, k = st["d"], st["w"]
+    """DenseNet-BC layers (growth ``w`` = k, bottleneck width ``wb``: 4k for DenseNet-BC), with a
+    transition (1x1 conv to half the channels, 2x2 average pool) when ``stride > 1``."""
+    d, k, bw = st["d"], st["w"], st["wb"]
     f = q = a = 0
     c0 = w_in
     if stride > 1:
         c0 = w_in // 2
-        f, q, a = w_in * c0 * h * h, 2 * w_in + w_in * c0, c0 * h * h
+        f, q, a = w_in * c0 * h * h, 2 * w_in + w_in * c0, c0 * h * h + c0 * h2 * h2  # conv + pool outputs
     n = h2 * h2
     sum_c = d * c0 + k * (d * (d - 1) // 2)  # sum of the layers' input widths c0 + j k
-    bw = 4 * k
     f = f + bw * n * sum_c + 9 * bw * k * n * d
     q = q + 2 * sum_c + bw * sum_c + 2 * bw * d + 9 * bw * k * d
     a = a + (bw * n + k * n) * d

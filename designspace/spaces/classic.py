@@ -44,9 +44,9 @@ DEPTHS = tuple(range(1, 17))
 class ClassicRule(StageRule):
     """A stage rule that also counts its stages, vectorized (BN on, so convs have no bias)."""
 
-    def counts(self, st: Mapping[str, Arr], w_in: Arr, n: int) -> tuple[Arr, Arr, Arr, Arr]:
+    def counts(self, st: Mapping[str, Arr], w_in: Arr, n: int, stride: int = 1) -> tuple[Arr, Arr, Arr, Arr]:
         """(flops, params, acts, output width) of the stages ``st`` with input width ``w_in``
-        whose blocks output ``n`` pixels."""
+        whose blocks output ``n`` pixels (the first block strides by ``stride``)."""
         raise NotImplementedError
 
 
@@ -66,7 +66,7 @@ class NiNRule(ClassicRule):
     ) -> tuple[dict[str, Arr], dict[str, Arr]]:
         return self.derive(lo), self.derive(hi)
 
-    def counts(self, st: Mapping[str, Arr], w_in: Arr, n: int) -> tuple[Arr, Arr, Arr, Arr]:
+    def counts(self, st: Mapping[str, Arr], w_in: Arr, n: int, stride: int = 1) -> tuple[Arr, Arr, Arr, Arr]:
         d, w, k2 = st["d"], st["w"], st["k"] ** 2
         q_1x1 = 2 * (w * w + 2 * w)  # two 1x1 conv-BN
         f0, q0 = n * (k2 * w_in * w + 2 * w * w), k2 * w_in * w + 2 * w + q_1x1
@@ -106,7 +106,7 @@ class InceptionRule(ClassicRule):
         if any(w % 8 for w in knobs["w"].values):
             raise ValueError("inception space: widths must be multiples of 8 (branches w/4, w/2, w/8, w/8)")
 
-    def counts(self, st: Mapping[str, Arr], w_in: Arr, n: int) -> tuple[Arr, Arr, Arr, Arr]:
+    def counts(self, st: Mapping[str, Arr], w_in: Arr, n: int, stride: int = 1) -> tuple[Arr, Arr, Arr, Arr]:
         d, c1, r3, c3, r5, c5, cp = (st[k] for k in ("d", "c1", "r3", "c3", "r5", "c5", "cp"))
         on_input = c1 + r3 + r5 + cp  # the four 1x1 convs that read the module's input
         spatial = 9 * r3 * c3 + 25 * r5 * c5  # 3x3 and 5x5 convs
@@ -114,7 +114,11 @@ class InceptionRule(ClassicRule):
         w = c1 + c3 + c5 + cp
         f0, f1 = n * (w_in * on_input + spatial), n * (w * on_input + spatial)
         q0, q1 = w_in * on_input + spatial + 2 * widths, w * on_input + spatial + 2 * widths
-        return f0 + (d - 1) * f1, q0 + (d - 1) * q1, d * n * widths, w
+        # pooling outputs (pycls counts them): each module's pool branch (3x3/1 max-pool of its
+        # input, when the branch exists) and a strided stage's leading 3x3/2 max-pool
+        has_pool = (cp > 0).astype(np.int64)
+        pools = has_pool * n * (w_in + (d - 1) * w) + (w_in * n if stride > 1 else 0)
+        return f0 + (d - 1) * f1, q0 + (d - 1) * q1, d * n * widths + pools, w
 
 
 class ClassicFourStageSpace(FourStageSpace):
@@ -132,9 +136,9 @@ class ClassicFourStageSpace(FourStageSpace):
         flops = w * 0 + 9 * stem.in_channels * stem.width * h * h
         params = w * 0 + 9 * stem.in_channels * stem.width + 2 * stem.width
         acts = w * 0 + stem.width * h * h
-        for st, (_, h2) in zip(stages, sizes):
+        for st, s, (_, h2) in zip(stages, self.strides(resolution), sizes):
             st = {k: np.asarray(v, dtype=np.int64) for k, v in st.items()}
-            f, q, a, w = self.rule.counts(st, w, h2 * h2)
+            f, q, a, w = self.rule.counts(st, w, h2 * h2, s)
             flops, params, acts = flops + f, params + q, acts + a
         # linear head: global pool + linear(w, classes) with bias
         flops = flops + w * NUM_CLASSES + NUM_CLASSES

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from designspace.models.blocks.dense import DENSE_BOTTLENECK
 from designspace.spaces.fourstage import FourStageSpace, Knob, StageRule
 from designspace.spaces.registry import SPACES
 from designspace.specs import StageSpec
@@ -82,15 +83,23 @@ class DenseBlock(StageRule):
     summary = "DenseNet-BC layers (dense, bottleneck 4k), growth rate k"
 
     def stage(self, v: Mapping[str, int], stride: int) -> StageSpec:
-        return StageSpec(self.block, v["d"], v["k"], stride, bottleneck=0.25)
+        return StageSpec(self.block, v["d"], v["k"], stride, bottleneck=DENSE_BOTTLENECK)
 
     def derive(self, v: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return {"d": v["d"], "w": v["k"]}
+        return {"d": v["d"], "w": v["k"], "wb": _dense_wb(v["k"])}
 
     def derive_bounds(
         self, lo: Mapping[str, np.ndarray], hi: Mapping[str, np.ndarray], knobs: Mapping[str, Knob] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        return {"d": lo["d"], "w": lo["k"]}, {"d": hi["d"], "w": hi["k"]}
+        return (
+            {"d": lo["d"], "w": lo["k"], "wb": _dense_wb(lo["k"])},
+            {"d": hi["d"], "w": hi["k"], "wb": _dense_wb(hi["k"])},
+        )
+
+
+def _dense_wb(k: np.ndarray) -> np.ndarray:
+    """The layers' 1x1 width k / DENSE_BOTTLENECK (4k), as ``StageSpec.bottleneck_width`` rounds it."""
+    return np.round(np.asarray(k) / DENSE_BOTTLENECK).astype(np.int64)
 
 
 SPACES_FAMILIES = (

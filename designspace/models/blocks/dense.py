@@ -16,6 +16,9 @@ from designspace.models.cx import Cx
 from designspace.models.layers import BNReLUConv
 from designspace.specs import StageSpec
 
+#: DenseNet-BC's bottleneck ratio: each layer's 1x1 conv has k / 0.25 = 4k channels (Huang et al.)
+DENSE_BOTTLENECK = 0.25
+
 
 def _after_transition(w_in: int, stride: int) -> int:
     """Width after the transition (compression 0.5; at least one channel, so any input builds)."""
@@ -50,6 +53,6 @@ class DenseLayer(Block):
         w = _after_transition(w_in, stride)
         if stride > 1:
             BNReLUConv.complexity(cx, w_in, w, 1)
-            cx.pool(2, 2)
+            cx.pool(w, 2, 2)
         BNReLUConv.complexity(cx, w, stage.bottleneck_width, 1)
         return BNReLUConv.complexity(cx, stage.bottleneck_width, stage.width, 3)

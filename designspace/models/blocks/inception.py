@@ -79,8 +79,10 @@ class InceptionBlock(Block):
     @staticmethod
     def complexity(cx: Cx, w_in: int, stage: StageSpec, stride: int) -> Cx:
         if stride > 1:
-            cx.pool(3, stride, 1)
-        for convs in _branches(w_in, stage):
+            cx.pool(w_in, 3, stride, 1)
+        for i, convs in enumerate(_branches(w_in, stage)):
+            if i == 3 and convs:  # the pool branch's 3x3 max-pool (stride 1: the map size is kept)
+                cx.pool(w_in, 3, 1, 1)
             for a, b, k in convs:  # stride 1, 'same' padding: the map size is kept
                 ConvAct.complexity(cx, a, b, k, bn=stage.bn)
         return cx

@@ -45,7 +45,7 @@ class PoolBlock(Block):
     @staticmethod
     def complexity(cx: Cx, w_in: int, stage: StageSpec, stride: int) -> Cx:
         k, p = _window(stage, stride)
-        return cx.pool(k, stride, p)
+        return cx.pool(w_in, k, stride, p)
 
 
 class MaxPoolBlock(PoolBlock):

@@ -28,5 +28,5 @@ class VGGBlock(Block):
     @staticmethod
     def complexity(cx: Cx, w_in: int, stage: StageSpec, stride: int) -> Cx:
         if stride > 1:
-            cx.pool(2, 2)
+            cx.pool(w_in, 2, 2)
         return ConvBN.complexity(cx, w_in, stage.width, 3, bn=stage.bn, bias=True)
