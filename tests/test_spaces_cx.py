@@ -18,10 +18,12 @@ def test_every_registered_space_is_vectorized():
     assert set(FAST) == set(spaces.names())
 
 
-@pytest.mark.parametrize("name", FAST)
+@pytest.mark.parametrize("name", FAST + [f"{n}@gcd" for n in ("anynetx_a", "anynetx_c", "anynetx_e")])
 def test_batch_complexity_equals_ds_complexity(name):
-    """Thousands of specs per space (both resolutions): batch numbers == ds.complexity."""
-    space = spaces.get(name)
+    """Thousands of specs per space (both resolutions; AnyNetX under both group rules): the
+    vectorized numbers == ds.complexity, the per-module formulas."""
+    name, _, rule = name.partition("@")
+    space = spaces.get(name).with_group_rule(rule or "pycls")
     for res in (32, 224):
         rng = np.random.Generator(np.random.PCG64(res))
         raw = space.draw(BatchTrial(rng, 600), res)

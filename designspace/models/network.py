@@ -10,7 +10,7 @@ from torch import nn
 from designspace.models.cx import Cx, FeatureMapVanishes
 from designspace.models.layers import init_weights
 from designspace.models.registries import BLOCKS, HEADS, STEMS
-from designspace.specs import NetSpec, StageSpec
+from designspace.specs import NetSpec, StageSpec, StemSpec
 
 
 class Stage(nn.Sequential):
@@ -76,6 +76,12 @@ class Network(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.final(self.stages(self.stem(x))))
+
+
+def stem_output_size(kind: str, resolution: int) -> int:
+    """Side of the map a ``kind`` stem outputs for a square ``resolution`` input: the one rule,
+    read off the stem's own complexity (the vectorized space counts use it)."""
+    return STEMS.get(kind).complexity(Cx(resolution, resolution), StemSpec(kind, 3)).h
 
 
 def network_complexity(spec: NetSpec, resolution: int = 224) -> dict[str, int]:

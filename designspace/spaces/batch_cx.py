@@ -28,6 +28,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from designspace.models.network import stem_output_size
+
 __all__ = ["four_stage_complexity", "stage_sizes", "BLOCKS"]
 
 Arr = np.ndarray
@@ -43,7 +45,7 @@ def _down(h: int, stride: int) -> int:
 
 def stage_sizes(block: str, stem_kind: str, strides: Sequence[int], resolution: int) -> list[tuple[int, int]]:
     """(input size, output size) of each stage; ``ValueError`` if the feature map vanishes."""
-    h = resolution if stem_kind == "cifar" else _down(resolution, 2)
+    h = stem_output_size(stem_kind, resolution)
     sizes = []
     for s in strides:
         out = (h - 2) // 2 + 1 if (block == "dense" and s > 1) else _down(h, s)
@@ -145,7 +147,7 @@ def four_stage_complexity(
     if stem_kind not in ("cifar", "simple"):
         raise ValueError(f"stem={stem_kind!r}: no vectorized complexity (known: cifar, simple)")
     sizes = stage_sizes(block, stem_kind, strides, resolution)
-    h0 = resolution if stem_kind == "cifar" else _down(resolution, 2)
+    h0 = stem_output_size(stem_kind, resolution)
     st0 = {k: np.asarray(v, dtype=np.int64) for k, v in stages[0].items()}
     flops = _zeros_like(*st0.values()) + 9 * in_channels * stem_width * h0 * h0
     params = flops * 0 + 9 * in_channels * stem_width + 2 * stem_width

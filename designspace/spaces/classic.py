@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from designspace.models.network import stem_output_size
 from designspace.spaces.base import NUM_CLASSES
 from designspace.spaces.batch_cx import stage_sizes
 from designspace.spaces.fourstage import FourStageSpace, Knob, StageRule
@@ -128,7 +129,7 @@ class ClassicFourStageSpace(FourStageSpace):
 
     def complexity_of(self, stages: Sequence[Mapping[str, Arr]], resolution: int) -> dict[str, Arr]:
         stem = self.stem(resolution)
-        h = resolution if stem.kind == "cifar" else (resolution - 1) // 2 + 1
+        h = stem_output_size(stem.kind, resolution)
         sizes = stage_sizes(self.rule.block, stem.kind, self.strides(resolution), resolution)
         n0 = max(np.size(v) for v in stages[0].values())
         w: Arr = np.full(n0, stem.width, dtype=np.int64)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from designspace.models.compat import compatible_arrays
+from designspace.models.network import stem_output_size
 from designspace.models.regnet import linear_stage_indices, quantized_widths
 
 __all__ = ["regnet_block_widths", "regnet_complexity", "regnet_stage_counts"]
@@ -76,7 +77,7 @@ def regnet_complexity(
     w_in[:, 1:] = w[:, :-1]
 
     # spatial size entering each stage
-    h = resolution if stem_kind == "cifar" else (resolution - 1) // 2 + 1
+    h = stem_output_size(stem_kind, resolution)
     sizes = [h]
     for s in range(dmax):
         stride = first_stride if s == 0 else 2
