@@ -253,9 +253,11 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [f"# Calibration {result['plan']}", ""]
     ref = result.get("reference")
     if ref:
+        median = f"{ref['median_error']:.1f}%" if ref["median_error"] is not None else "-"
+        cost = f"{ref['core_seconds']:.0f}" if ref["core_seconds"] is not None else "-"
         lines.append(
-            f"Reference: {ref['epochs']:g} epochs x {ref['train_subset'] or 'all'} images, {ref['models']} models,"
-            f" median error {ref['median_error']:.1f}%, {ref['core_seconds']:.0f} core-s per training."
+            f"Reference: {ref['epochs']:g} epochs x {ref['train_subset'] or 'all'} images, {ref['models']} models"
+            f" of {result['models_planned']} trained, median error {median}, {cost} core-s per training."
         )
         lines.append("")
     lines += [

@@ -5,6 +5,8 @@
 #   bash experiments/calibration/run.sh            # 2 workers (1 thread each, nice 19), then the report
 #   WORKERS=1 bash experiments/calibration/run.sh  # one worker
 #   bash experiments/calibration/run.sh report     # the report only (results/calibration/cal1/)
+#   bash experiments/calibration/run.sh snapshot   # the report, and cal1.db staged for a commit while
+#                                                  # workers run (an exclusive lock: no torn copy)
 #
 # Worker 1 trains the reference first, worker 2 today's protocol (f1) first; then both share
 # the rest. Extra arguments go to every `designspace calibrate run` (e.g. --device cuda).
@@ -31,9 +33,26 @@ report() {
   designspace calibrate report "$plan"
 }
 
+snapshot() {
+  report
+  python - <<'PY'
+import sqlite3, subprocess
+db = "results/calibration/cal1.db"
+con = sqlite3.connect(db, timeout=60, isolation_level=None)
+con.execute("BEGIN EXCLUSIVE")  # workers wait (their busy timeout) while git copies the file
+try:
+    subprocess.run(["git", "add", db, "results/calibration/cal1"], check=True)
+finally:
+    con.execute("ROLLBACK")
+    con.close()
+PY
+  echo "staged results/calibration/cal1.db and results/calibration/cal1/: commit them"
+}
+
 case "$step" in
   train) train "$@" ;;
   report) report ;;
+  snapshot) snapshot ;;
   all) train "$@"; report ;;
-  *) echo "usage: run.sh [train|report|all] [calibrate run options]" >&2; exit 2 ;;
+  *) echo "usage: run.sh [train|report|snapshot|all] [calibrate run options]" >&2; exit 2 ;;
 esac
