@@ -13,7 +13,16 @@ Measures, in the same run (the CPU is shared, so ratios are what to compare):
 
 Prints one JSON object. Target: ``constrained.specs_per_s >= 2000``.
 
+``--baseline DIR`` instead compares this checkout with another one (e.g. ``git worktree add
+/tmp/base <commit>``) in the same run: child processes import ``designspace`` from each in
+turn, ``--rounds`` times interleaved, and time the same sampling tasks (best of ``--repeat``
+per child); the JSON holds every rate, the per-task median ratio (this / baseline) and whether
+it stays within 10%. Here each task is also timed under ``group_rule = "gcd"`` (the same space
+as before the pycls rule became the default, so that ratio is the code's overhead alone; the
+default's ratio also includes the space's own change of acceptance).
+
     python benchmarks/bench_sampling.py [--n 5000] [--repeat 3] [--space anynetx_a]
+    python benchmarks/bench_sampling.py --baseline /tmp/base [--rounds 5]
 """
 
 from __future__ import annotations
@@ -48,12 +57,91 @@ def _best(fn, repeat: int) -> tuple[float, object]:
     return best, out
 
 
+#: (space, resolution, regime, n): the paper's regime, the project's CIFAR regime, RegNet
+TASKS = (("anynetx_a", 224, REGIME, 5000), ("anynetx_c", 32, "4M:8M", 2000), ("regnetx", 32, "4M:8M", 300))
+
+_CHILD = """
+import json, os, sys, time
+sys.path.insert(0, sys.argv[1])
+os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]}) if hasattr(os, "sched_setaffinity") else None
+from designspace import spaces
+tasks, repeat, rule = json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+out = {}
+for name, res, regime, n in tasks:
+    space = spaces.get(name)
+    if rule != "default":
+        try:
+            space = space.with_group_rule(rule)
+        except ValueError:
+            continue  # no choice of rule (RegNet): the default is the same code
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        space.sample_result(n, seed=0, resolution=res, flops=regime)
+        best = min(best, time.perf_counter() - t)
+    out[f"{name}@{res}px {regime}"] = n / best
+print(json.dumps(out))
+"""
+
+
+def compare(baseline: str, rounds: int, repeat: int) -> dict[str, object]:
+    """This checkout vs ``baseline`` (a checkout of another commit), interleaved child processes."""
+    import statistics
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = str(Path(__file__).resolve().parents[1])
+    runs: dict[str, list[dict[str, float]]] = {"baseline": [], "this": [], "this_gcd": []}
+    for _ in range(rounds):
+        for label, path, rule in (
+            ("baseline", baseline, "default"),
+            ("this", here, "default"),
+            ("this_gcd", here, "gcd"),
+        ):
+            argv = [sys.executable, "-c", _CHILD, path, json.dumps(TASKS), str(repeat), rule]
+            runs[label].append(json.loads(subprocess.run(argv, check=True, capture_output=True, text=True).stdout))
+    tasks = list(runs["baseline"][0])
+    ratio = {
+        label: {
+            t: round(statistics.median(r[t] / b[t] for r, b in zip(runs[label], runs["baseline"])), 3)
+            for t in tasks
+            if t in runs[label][0]
+        }
+        for label in ("this", "this_gcd")
+    }
+    return {
+        "benchmark": "sampling, this checkout vs a baseline checkout (specs/s, best of repeat, per round)",
+        "baseline": baseline,
+        "machine": platform.processor() or platform.machine(),
+        "cpu": _cpu_model(),
+        "rounds": rounds,
+        "repeat": repeat,
+        "rates": {label: [{t: round(v) for t, v in r.items()} for r in rs] for label, rs in runs.items()},
+        "median_ratio_to_baseline": ratio,
+        "within_10_percent": {label: all(v >= 0.9 for v in r.values()) for label, r in ratio.items()},
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=5000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--space", default="anynetx_a")
+    ap.add_argument("--baseline", help="a checkout of another commit: compare with it in this run")
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
+    if args.baseline:
+        print(json.dumps(compare(args.baseline, args.rounds, args.repeat), indent=2))
+        return
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     space = spaces.get(args.space)
