@@ -16,6 +16,7 @@ resumable, crash-safe and shareable between workers exactly like any study's::
     seed = 7                  # which models
     replicates = 2            # independent trainings per protocol and model
     precision = "bf16"        # pinned: every training of the plan
+    group_rule = "pycls"      # AnyNetX's width/group rule (a study's space.group_rule), pinned
 
     [data]                    # as a study's [data], without train_subset
     name = "cifar10"
@@ -112,6 +113,7 @@ class CalibrationPlan:
     reference: Protocol
     protocols: tuple[Protocol, ...]
     resolution: int = 32
+    group_rule: str = "pycls"
 
     @property
     def cells(self) -> list[tuple[int, str, int, tuple[float, float]]]:
@@ -162,6 +164,7 @@ class CalibrationPlan:
                         seed=self.seed,
                         train_seed=base,
                         resolution=self.resolution,
+                        group_rule=self.group_rule,
                         flops=flops,
                         dataset=data.get("name", "cifar10"),
                         data_dir=data.get("dir"),
@@ -212,7 +215,10 @@ def _plan(
         if section not in ("calibration", "data", "reference", "protocols"):
             raise ValueError(f"unknown section [{section}]")
     cal = raw.get("calibration", {})
-    allowed = {"name", "storage", "spaces", "flops", "bins", "models", "seed", "replicates", "precision", "resolution"}
+    allowed = {
+        "name", "storage", "spaces", "flops", "bins", "models", "seed", "replicates", "precision", "resolution",
+        "group_rule",
+    }  # fmt: skip
     for key in cal:
         if key not in allowed:
             raise ValueError(f"calibration.{key}: unknown key (allowed: {', '.join(sorted(allowed))})")
@@ -251,6 +257,7 @@ def _plan(
         reference=Protocol.from_dict(REFERENCE, raw["reference"]),
         protocols=tuple(Protocol.from_dict(k, v) for k, v in protocols.items()),
         resolution=_int(cal.get("resolution", 32), "calibration.resolution", 1),
+        group_rule=str(cal.get("group_rule", "pycls")),
     )
     for p in plan.protocols:  # the recipe keys, checked now rather than in the first trial
         plan.studies(p.name)[0]
