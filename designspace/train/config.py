@@ -84,7 +84,9 @@ class TrainConfig:
     error and loss, the error with flip test-time augmentation, the EMA weights' error and loss
     (with ``ema``) and, with ``eval_last`` = k > 1 (epoch budgets), the mean test error of k
     evaluations 5% of the budget apart ending with the last step. These cost evaluation time only,
-    outside the budget, so one run measures every score.
+    outside the budget, so one run measures every score. ``init_by_module`` seeds each module's
+    initial weights from the run's seed and the module's name (:mod:`designspace.train.crn`): two
+    models trained with one seed share the weights of every module they both have (paired studies).
     """
 
     lr: float = 0.8
@@ -105,6 +107,7 @@ class TrainConfig:
     ema: float = 0.0
     scores: bool = False
     eval_last: int = 0
+    init_by_module: bool = False
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -114,7 +117,7 @@ class TrainConfig:
         set_(self, "weight_decay", _number("weight_decay", self.weight_decay, low=0))
         set_(self, "label_smoothing", _number("label_smoothing", self.label_smoothing, low=0, high=1))
         set_(self, "warmup", _number("warmup", self.warmup, low=0, high=1))
-        for name in ("nesterov", "eval_each_epoch", "scores"):
+        for name in ("nesterov", "eval_each_epoch", "scores", "init_by_module"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name}={getattr(self, name)!r}: must be true or false")
         if self.nesterov and self.momentum == 0:

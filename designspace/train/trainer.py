@@ -36,6 +36,7 @@ from designspace.models.api import SpecLike, resolve
 from designspace.models.network import Network, network_complexity
 from designspace.specs import NetSpec
 from designspace.train.config import Budget, TrainConfig
+from designspace.train.crn import init_by_module
 from designspace.train.device import (
     autocast_dtype,
     device_name,
@@ -159,7 +160,10 @@ class _Run:
         self.on_epoch, self.progress = on_epoch, progress
         self.dtype = autocast_dtype(precision)
         memory_format = torch.channels_last if channels_last else torch.contiguous_format
-        self.model: nn.Module = Network(spec).to(dev, memory_format=memory_format)
+        model = Network(spec)
+        if config.init_by_module:  # common random numbers: shared modules start equal (train/crn.py)
+            init_by_module(model, seed)
+        self.model: nn.Module = model.to(dev, memory_format=memory_format)
         self.optimizer = make_optimizer(self.model, config)
         self.scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
         self.criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
