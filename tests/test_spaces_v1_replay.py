@@ -42,6 +42,21 @@ def test_v1_studies_read_their_rule_and_their_configs_resume_them(v1: str, name:
     assert describe_difference(stored.identity(), mine.identity()) is None  # resumes: same settings
 
 
+def test_v1_calibration_studies_read_gcd_and_their_configs_resume_them(tmp_path) -> None:
+    shutil.copy(RESULTS / "calibration.db", tmp_path / "calibration.db")
+    url = f"sqlite:///{tmp_path / 'calibration.db'}"
+    names = {s.study_name for s in optuna.get_all_study_summaries(url)}
+    checked = 0
+    for path in sorted(CONFIGS.glob("calibration_e*.toml")):
+        mine = load_config(path)
+        if mine.name in names:
+            stored = open_existing(url, mine.name).config
+            assert stored.group_rule == mine.group_rule == "gcd"
+            assert describe_difference(stored.identity(), mine.identity()) is None, path.name
+            checked += 1
+    assert checked >= 13
+
+
 @pytest.mark.parametrize("name", ANYNET)
 def test_v1_trials_rebuild_their_networks_under_gcd_only(v1: str, name: str) -> None:
     config = open_existing(v1, name).config
