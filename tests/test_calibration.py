@@ -206,3 +206,28 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Cap
     assert len(err) == 2 and "missing.toml" in err[0] and "no protocol 'nope'" in err[1]
     assert main(["calibrate", "status", str(plan)]) == 0
     assert "reference       0/3 trainings done" in capsys.readouterr().out
+
+
+def test_pareto_front_goal_and_best_point() -> None:
+    from designspace.calibration.report import pareto
+
+    def entry(cost: float, icc: float, lower: float, sref: float) -> dict:
+        return {
+            "core_seconds": cost,
+            "icc_consistency": {"value": icc, "ci95": [lower, 0.99]},
+            "spearman_reference": {"value": sref, "ci95": [0, 1], "n": 30},
+        }
+
+    protocols = {
+        "a": {"scores": {"error": entry(40, 0.85, 0.75, 0.85)}},  # meets the goal
+        "b": {"scores": {"error": entry(20, 0.60, 0.40, 0.70)}},  # cheaper, worse: on the front
+        "c": {"scores": {"error": entry(50, 0.80, 0.70, 0.80)}},  # dearer and worse than a
+        "d": {"scores": {"error": entry(30, 0.90, 0.65, 0.90)}},  # lower bound misses 0.7
+    }
+    result = pareto(protocols)
+    front = {p["protocol"] for p in result["front"]}
+    assert "c" not in front and {"b", "d"} <= front
+    assert [p["protocol"] for p in result["meeting_goal"]] == ["a"]
+    assert result["best"]["protocol"] == "a"
+    del protocols["a"]
+    assert pareto(protocols)["best"]["protocol"] == "d"  # none meets it: the most valid of the front

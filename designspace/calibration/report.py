@@ -31,6 +31,9 @@ __all__ = ["SCORES", "collect", "compute", "write_report"]
 
 #: scores a protocol may measure (TrainResult.scores), lower is better for each
 SCORES = ("error", "flip_error", "ema_error", "last_error", "loss", "ema_loss")
+#: issue 23's goal for one training: ICC >= 0.8 with its 95% lower bound >= 0.7, Spearman vs the
+#: reference >= 0.8, at <= 42 core-seconds (today's cost)
+GOAL = {"icc": 0.8, "icc_lower": 0.7, "spearman_reference": 0.8, "core_seconds": 42.0}
 
 
 def collect(plan: CalibrationPlan) -> pd.DataFrame:
@@ -162,7 +165,54 @@ def compute(plan: CalibrationPlan, frame: pd.DataFrame, *, n_boot: int = 2000) -
         out["protocols"][protocol] = info
     out["precision_agreement"] = _precision_pairs(plan, frame, n_boot)
     out["factor_effects"] = _factor_effects(plan, frame, ref, n_boot)
+    out["pareto"] = pareto(out["protocols"])
     return out
+
+
+def pareto(protocols: dict[str, Any]) -> dict[str, Any]:
+    """(protocol, score) points with core-seconds, ICC and validity; the non-dominated ones (no
+    other point is as cheap, as reliable and as valid, and better in one); those meeting the goal
+    (:data:`GOAL`) and the best point: the cheapest meeting it, else the most valid of the front."""
+    points = []
+    for name, info in protocols.items():
+        for score, e in info["scores"].items():
+            if "icc_consistency" not in e or e.get("core_seconds") is None:
+                continue
+            sref = e.get("spearman_reference")
+            points.append(
+                {
+                    "protocol": name,
+                    "score": score,
+                    "core_seconds": e["core_seconds"],
+                    "icc": e["icc_consistency"]["value"],
+                    "icc_lower": e["icc_consistency"]["ci95"][0],
+                    "spearman_reference": sref["value"] if sref else None,
+                }
+            )
+
+    def better_or_equal(a: dict, b: dict) -> bool:
+        va, vb = a["spearman_reference"], b["spearman_reference"]
+        valid = (va if va is not None else -2) >= (vb if vb is not None else -2)
+        return a["core_seconds"] <= b["core_seconds"] and a["icc"] >= b["icc"] and valid
+
+    front = [
+        p for p in points if not any(better_or_equal(q, p) and q != p and not better_or_equal(p, q) for q in points)
+    ]
+    meeting = [
+        p
+        for p in points
+        if p["icc"] >= GOAL["icc"]
+        and p["icc_lower"] >= GOAL["icc_lower"]
+        and p["spearman_reference"] is not None
+        and p["spearman_reference"] >= GOAL["spearman_reference"]
+        and p["core_seconds"] <= GOAL["core_seconds"]
+    ]
+    if meeting:
+        best = min(meeting, key=lambda p: p["core_seconds"])
+    else:
+        valid = [p for p in front if p["spearman_reference"] is not None]
+        best = max(valid, key=lambda p: (p["spearman_reference"], p["icc"])) if valid else None
+    return {"goal": GOAL, "points": points, "front": front, "meeting_goal": meeting, "best": best}
 
 
 def _factor_effects(plan: CalibrationPlan, frame: pd.DataFrame, ref: pd.Series, n_boot: int) -> dict[str, Any]:
@@ -277,6 +327,21 @@ def markdown(result: dict[str, Any]) -> str:
                 f"| {name} | {score} | {e['models_complete']} | {_ci(e.get('icc_consistency'))}"
                 f" | {_ci(e.get('spearman_between'))} | {sref['n'] if sref else 0} | {_ci(sref)} | {median} | {cost} |"
             )
+    front = (result.get("pareto") or {}).get("front") or []
+    if front:
+        best = result["pareto"]["best"]
+        lines += ["", "Pareto front (core-seconds, ICC(C,1), Spearman vs reference; none better in all three):", ""]
+        for p in sorted(front, key=lambda p: p["core_seconds"]):
+            sref = f"{p['spearman_reference']:.2f}" if p["spearman_reference"] is not None else "-"
+            mark = " **best**" if p == best else ""
+            lines.append(
+                f"- {p['protocol']} / {p['score']}: {p['core_seconds']:.0f} core-s, ICC {p['icc']:.2f}, {sref}{mark}"
+            )
+        met = result["pareto"]["meeting_goal"]
+        lines.append(
+            f"- meeting the goal {result['pareto']['goal']}: "
+            + (", ".join(f"{p['protocol']}/{p['score']}" for p in met) or "none")
+        )
     effects = result.get("factor_effects") or {}
     scored = {k: v for k, v in effects.items() if isinstance(v, dict) and "icc_consistency" in v}
     if scored:
