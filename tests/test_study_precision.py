@@ -43,3 +43,16 @@ def test_explicit_precision_is_pinned_as_given(handle, monkeypatch: pytest.Monke
     assert pin_precision(handle, "fp32", "cpu") == "fp32"
     with pytest.raises(ValueError, match="trains in fp32"):
         pin_precision(handle, "bf16", "cpu")
+
+
+def test_a_study_made_before_the_rule_keeps_its_trials_precision(handle, monkeypatch: pytest.MonkeyPatch) -> None:
+    import optuna
+
+    monkeypatch.delenv(ALLOW_EMULATED, raising=False)
+    trial = optuna.trial.create_trial(
+        state=optuna.trial.TrialState.COMPLETE, value=50.0, user_attrs={"precision": "bf16"}
+    )
+    handle.storage.create_new_trial(handle.study_id, template_trial=trial)
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: False)  # an AVX2-only CPU joins first
+    with pytest.raises(ValueError, match="trains in bf16 but this cpu"):
+        pin_precision(handle, "auto", "cpu")

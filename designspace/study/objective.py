@@ -313,7 +313,8 @@ def pin_precision(handle: Any, precision: str, device: str) -> str:
     """The precision this worker trains the study in, the same as every other worker's.
 
     The first worker of a study records the precision it resolves (``auto`` becomes bf16 on a CPU
-    with native bf16, fp32 on one without); a later worker that would resolve another one stops
+    with native bf16, fp32 on one without; a study made before this rule keeps the precision its
+    trials recorded); a later worker that would resolve another one stops
     with one line instead of mixing precisions in one study (unless
     ``$DESIGNSPACE_ALLOW_EMULATED_PRECISION=1``: then it trains in the study's precision, emulated
     if need be). A pinned precision this machine lacks is :func:`check_precision`'s error.
@@ -326,9 +327,10 @@ def pin_precision(handle: Any, precision: str, device: str) -> str:
     mine = select_precision(precision, dev)
     attrs = handle.storage.get_study_system_attrs(handle.study_id)
     stored = attrs.get(STUDY_PRECISION)
-    if stored is None:
-        handle.storage.set_study_system_attr(handle.study_id, STUDY_PRECISION, mine)
-        return mine
+    if stored is None:  # a study made before this rule: the precision its trials recorded, if any
+        recorded = [t.user_attrs.get("precision") for t in handle.trials() if t.user_attrs.get("precision")]
+        stored = max(set(recorded), key=recorded.count) if recorded else mine
+        handle.storage.set_study_system_attr(handle.study_id, STUDY_PRECISION, stored)
     if stored != mine and os.environ.get(ALLOW_EMULATED) != "1":
         raise ValueError(
             f"study {handle.config.name} trains in {stored} but this {dev.type} ({cpu_model()}) would use {mine}"
