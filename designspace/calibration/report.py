@@ -284,6 +284,17 @@ def _precision_pairs(plan: CalibrationPlan, frame: pd.DataFrame, n_boot: int) ->
     return out
 
 
+def _finite(value: Any) -> Any:
+    """NaN/inf (a degenerate statistic) -> None, recursively: strict JSON."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def _float(value: Any) -> float | None:
     try:
         v = float(value)
@@ -377,7 +388,7 @@ def write_report(plan: CalibrationPlan, out: str | Path, *, n_boot: int = 2000) 
     result = compute(plan, frame, n_boot=n_boot)
     if not frame.empty:
         frame.drop(columns=["spec"]).to_csv(out / "trials.csv", index=False, float_format="%.6g")
-    (out / "calibration.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / "calibration.json").write_text(json.dumps(_finite(result), indent=2, allow_nan=False) + "\n")
     md = out / "calibration.md"
     md.write_text(markdown(result))
     return md
