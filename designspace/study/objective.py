@@ -28,6 +28,7 @@ __all__ = [
     "check_config",
     "ensure_data",
     "in_regime",
+    "make_objective",
     "rejects",
     "slot_params",
 ]
@@ -111,6 +112,10 @@ def check_config(config: StudyConfig) -> None:
         (f"data.name={config.dataset!r}: ", lambda: DATASETS.get(config.dataset.partition(":")[0])),
         ("train.", lambda: TrainConfig.from_dict(config.train_overrides)),
     )
+    if config.mode == "paired":
+        from designspace.study.paired import check_paired
+
+        checks += (("study.principle: ", lambda: check_paired(config)),)
     for prefix, check in checks:
         try:
             check()
@@ -133,9 +138,22 @@ def slot_params(config: StudyConfig, n: int) -> list[dict[str, Any]]:
     """The fixed parameters of slots 0..n-1: the sampled population, or empty dicts in search mode."""
     if config.mode == "search":
         return [{} for _ in range(n)]
+    if config.mode == "paired":
+        from designspace.study.paired import pair_params
+
+        return pair_params(config, n)
     from designspace.study.population import population_params
 
     return population_params(config, n)
+
+
+def make_objective(config: StudyConfig, *, device: str = "auto", threads: int | None = None) -> TrainObjective:
+    """The objective of the study's mode: :class:`TrainObjective`, or a paired study's ``PairObjective``."""
+    if config.mode == "paired":
+        from designspace.study.paired import PairObjective
+
+        return PairObjective(config, device=device, threads=threads)
+    return TrainObjective(config, device=device, threads=threads)
 
 
 class TrainObjective:
@@ -197,6 +215,7 @@ class TrainObjective:
 
     def __call__(self, trial: optuna.Trial, slot: int) -> Outcome:
         import designspace as ds
+        from designspace.spaces.base import effective_values
 
         c = self.config
         if c.mode == "search":  # through the regime's box, as the proposal was made
@@ -208,7 +227,8 @@ class TrainObjective:
         cx = ds.complexity(spec, c.resolution)
         attrs: dict[str, Any] = {
             "spec": spec.to_json(),
-            "sampled": dict(trial.params),
+            "sampled": dict(trial.params),  # the drawn values; the network's own X-stage values next
+            **effective_values(spec),  # width{i}, bottleneck_width{i}, group_width{i}, groups{i}
             "space": c.space,
             "resolution": c.resolution,
             **cx,
