@@ -45,8 +45,8 @@ STUDIES = ("anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e", "reg
 #: how the committed populations were drawn (issue 20 moved the spaces to pycls's group-width rule)
 SAMPLING_NOTE = (
     "The committed populations (v1) were sampled when the spaces reduced a group width g to gcd(g, w/b); "
-    "the spaces now follow pycls's group-width rule (issue 20), so a rerun draws different networks, and "
-    "every figure here describes the v1 populations."
+    "the spaces now follow pycls's group-width rule (issue 20; [SAMPLING_RULE.md](SAMPLING_RULE.md)), so a "
+    "rerun with the new rule draws different networks, and every figure here describes the v1 populations."
 )
 
 
@@ -398,12 +398,14 @@ def write_report(
         "shift rejects (one-sided, for *lower* error, where the paper claims *better*; two-sided otherwise); "
         f"**equivalent** when the equivalence test (TOST) puts the shift inside ±{options.margin:g} pt, the "
         "margin fixed before these data were analysed (about one training's seed noise); **inconclusive** "
-        "otherwise, with the models per space that the planner (`designspace plan`) expects to settle it. "
+        "otherwise, with the models per space that the planner (`designspace plan`) expects to settle it, "
+        "taking the observed shift as the true one. "
         f"All {n_family} comparisons of this report, supplements included, are one family: every p-value is "
         f"shown raw and Holm-adjusted (in brackets), and verdicts use the adjusted ones at α = {options.alpha:g}. "
         "A permutation p at its floor 1/(R+1) is a bound, shown as ≤. Robustness: the verdict with the pooled "
         "normalization target (every bin weighted by its share of both populations, instead of uniform), and "
-        "the share of bootstrap resamples that give the same verdict.",
+        "the share of bootstrap resamples that give the same verdict. Each `analyze/` folder's own table is a "
+        "family of its one comparison (adjusted p = raw p there); the verdicts here are the report's.",
         "",
         "## The four A→E steps and RegNetX",
         "",
