@@ -21,6 +21,7 @@ import time
 import torch
 
 import designspace as ds
+from designspace.models.compat import compatible
 from designspace.specs import HeadSpec, NetSpec, StageSpec, StemSpec
 
 TARGET = 20_000
@@ -29,10 +30,11 @@ TARGET = 20_000
 def random_anynetx(rng: random.Random) -> NetSpec:
     stages = []
     for _ in range(4):
-        w = 8 * rng.randint(1, 128)
         b = rng.choice((1, 2, 4))
-        g = math.gcd(rng.choice((1, 2, 4, 8, 16, 32)), w // b)
-        stages.append(StageSpec("res_bottleneck", rng.randint(1, 16), w, 2, bottleneck=float(b), group_width=g))
+        c = compatible(8 * rng.randint(1, 128), b, rng.choice((1, 2, 4, 8, 16, 32)))  # the spaces' rule
+        stages.append(
+            StageSpec("res_bottleneck", rng.randint(1, 16), c.width, 2, bottleneck=float(b), group_width=c.group_width)
+        )
     return NetSpec(StemSpec("simple", 32), tuple(stages), HeadSpec("linear", 1000))
 
 
