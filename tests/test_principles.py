@@ -18,6 +18,7 @@ from designspace.spaces.regime import Regime
 FLOPS = "4M:8M"
 REGIME = Regime.make(FLOPS)
 PARENTS = 1000
+ANYNET = {"tie_b", "share_g", "sort_widths", "sort_depths"}
 SLOW = {"sort_depths", "regnet_fit", "regnet_fit_b"}  # their parent spaces sample slowly in the regime
 
 
@@ -82,8 +83,9 @@ def test_children_land_in_their_space_and_the_regime(name: str) -> None:
         _check_principle(p, parent, pair.child_values)
         ratios.append(pair.child_flops / pair.parent_flops)
     assert kept >= (0.02 if name == "regnet_fit" else 0.2) * PARENTS, (name, kept)
-    # at the parent's complexity where the width grid allows: half the children within 10%
-    assert np.median(np.abs(np.log(ratios))) < math.log(1.1), name
+    # at the parent's complexity where the width grid allows: half the AnyNetX children within 10%;
+    # RegNetX's narrowest networks (w0 = wa = 8) are often still above a deep parent's flops
+    assert np.median(np.abs(np.log(ratios))) < math.log(1.1 if name in ANYNET else 1.3), name
 
 
 def test_draw_pairs_is_seeded_and_prefix_stable() -> None:

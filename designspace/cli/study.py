@@ -156,13 +156,13 @@ def _edf_plot(frame, name: str, results: Path, failed: int) -> Path | None:  # n
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    from designspace.study.objective import DeviceFault, TrainObjective
+    from designspace.study.objective import DeviceFault, make_objective
     from designspace.study.runner import DEVICE_FAULT_EXIT
     from designspace.study.worker import Worker, stop_on_signals
 
     config, url, handle = _open_for_run(args)
     restore = stop_on_signals()
-    objective = TrainObjective(handle.config, device=args.device, threads=args.threads)
+    objective = make_objective(handle.config, device=args.device, threads=args.threads)
     try:
         objective.prepare()
         worker = Worker(handle, objective, on_event=(lambda m: None) if args.quiet else _say)

@@ -62,6 +62,7 @@ ANYNET_PRINCIPLES = (
         "one shared bottleneck ratio b (AnyNetX-A -> B)",
         "b drawn once per pair from AnyNetX-B's marginal, uniform over {1, 2, 4}",
         _shared("b"),
+        "no loss",
     ),
     Principle(
         "share_g",
@@ -70,6 +71,7 @@ ANYNET_PRINCIPLES = (
         "one shared group width g (AnyNetX-B -> C)",
         "g drawn once per pair from AnyNetX-C's marginal, uniform over {1, 2, 4, 8, 16, 32}",
         _shared("g"),
+        "no loss",
     ),
     Principle(
         "sort_widths",
@@ -78,6 +80,7 @@ ANYNET_PRINCIPLES = (
         "non-decreasing widths (AnyNetX-C -> D)",
         "the parent's four widths sorted ascending",
         _sorted("w"),
+        "better",
     ),
     Principle(
         "sort_depths",
@@ -86,6 +89,7 @@ ANYNET_PRINCIPLES = (
         "non-decreasing depths (AnyNetX-D -> E)",
         "the parent's four depths sorted ascending",
         _sorted("d"),
+        "better",
     ),
 )
 for _p in ANYNET_PRINCIPLES:

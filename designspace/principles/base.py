@@ -41,7 +41,9 @@ class Principle:
     """``name``: a principle that maps a model of ``parent`` into ``child`` by ``project``.
 
     ``project(parent_space, child_space, parent_values, resolution, rng)`` returns the child's sampled
-    values before complexity matching. ``rule`` says in words which value each new parameter takes.
+    values before complexity matching. ``rule`` says in words which value each new parameter takes;
+    ``claim`` is the paper's (a claim of :data:`designspace.analysis.compare.CLAIMS`: ``"better"``
+    makes the paired decision test one-sided).
     """
 
     name: str
@@ -50,6 +52,7 @@ class Principle:
     description: str
     rule: str
     project: Projection
+    claim: str = "none"
 
     def spaces(self, group_rule: str = "pycls") -> tuple[DesignSpace, DesignSpace]:
         """(parent space, child space) under ``group_rule`` where a space has the choice."""

@@ -56,6 +56,7 @@ REGNET_PRINCIPLES = (
         "quantized linear widths, b = 1 (AnyNetX-E -> RegNetX)",
         "(w0, wa, wm) fit to the parent's per-block widths, d the parent's total depth, g the parent's, b = 1",
         _fit(keep_b=False),
+        "at least as good",
     ),
     Principle(
         "regnet_fit_b",
@@ -64,6 +65,7 @@ REGNET_PRINCIPLES = (
         "quantized linear widths, b kept (AnyNetX-E -> RegNetX with b in {1, 2, 4})",
         "(w0, wa, wm) fit to the parent's per-block widths, d the parent's total depth, g and b the parent's",
         _fit(keep_b=True),
+        "at least as good",
     ),
 )
 for _p in REGNET_PRINCIPLES:

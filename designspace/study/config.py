@@ -5,6 +5,8 @@ Layout (every key but ``study.trials``, ``space.name`` and one budget key has a 
     [study]
     name = "quickstart"          # default: the file's stem
     mode = "population"          # population (EDF input) | search (find the best model)
+                                 # | paired (a principle as an intervention: docs/paired.md)
+    principle = "sort_depths"    # paired mode only: designspace.principles (space.name = its parent)
     trials = 20                  # the budget: trials that end with a result
     sampler = "uniform"          # population: uniform | qmc;  search: tpe | cmaes | random
     seed = 0                     # which models (population draws, search proposals)
@@ -56,9 +58,9 @@ __all__ = ["MODES", "SAMPLERS", "StudyConfig", "load_config"]
 #: the rule the v1 studies (stored before ``space.group_rule`` existed) sampled AnyNetX with
 LEGACY_GROUP_RULE = "gcd"
 
-MODES = ("population", "search")
-SAMPLERS = {"population": ("uniform", "qmc"), "search": ("tpe", "cmaes", "random")}
-_DEFAULT_SAMPLER = {"population": "uniform", "search": "tpe"}
+MODES = ("population", "search", "paired")
+SAMPLERS = {"population": ("uniform", "qmc"), "search": ("tpe", "cmaes", "random"), "paired": ("uniform",)}
+_DEFAULT_SAMPLER = {"population": "uniform", "search": "tpe", "paired": "uniform"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 #: TOML layout: section -> key -> StudyConfig field
@@ -66,6 +68,7 @@ _LAYOUT: dict[str, dict[str, str]] = {
     "study": {
         "name": "name",
         "mode": "mode",
+        "principle": "principle",
         "trials": "trials",
         "sampler": "sampler",
         "seed": "seed",
@@ -108,6 +111,7 @@ class StudyConfig:
     space: str
     trials: int
     mode: str = "population"
+    principle: str | None = None  # paired mode: the principle (designspace.principles) its pairs test
     sampler: str = ""  # "" = the mode's default
     seed: int = 0
     train_seed: int | tuple[int, ...] | None = None  # None: seed; a tuple: one training per entry
@@ -141,6 +145,10 @@ class StudyConfig:
         if self.mode not in MODES:
             raise _bad("study.mode", self.mode, f"must be one of {', '.join(MODES)}")
         _positive_int(self.trials, "study.trials")
+        if (self.mode == "paired") != (self.principle is not None):
+            raise _bad("study.principle", self.principle, "is needed in paired mode and only there")
+        if self.principle is not None and (not isinstance(self.principle, str) or not self.principle):
+            raise _bad("study.principle", self.principle, "must be a principle name")
         if self.sequential:
             from designspace.study.sequential import SequentialRule
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from designspace.study.config import StudyConfig
 from designspace.study.join import StudyHandle, join_study, open_existing
-from designspace.study.objective import DeviceFault, Objective, Outcome, TrainObjective, slot_params
+from designspace.study.objective import DeviceFault, Objective, Outcome, make_objective, slot_params
 from designspace.study.slots import (
     DUPLICATE,
     FIXED,
@@ -506,7 +506,8 @@ def run_worker(
 ) -> WorkerReport:
     """Join (or create) the study and run trials until its budget is met.
 
-    ``objective`` defaults to :class:`TrainObjective` (the study's space, data and recipe).
+    ``objective`` defaults to :func:`make_objective`'s (the study's space, data and recipe; a paired
+    study's pairs).
     ``KeyboardInterrupt`` (Ctrl-C; SIGTERM with :func:`stop_on_signals`) marks the running trial
     FAIL, re-queues it and propagates.
     """
@@ -515,7 +516,7 @@ def run_worker(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     handle = join_study(config, url, lambda n: slot_params(config, n))
     if objective is None:
-        train_objective = TrainObjective(handle.config, device=device, threads=threads)
+        train_objective = make_objective(handle.config, device=device, threads=threads)
         train_objective.pin_precision(handle)
         train_objective.prepare()
         objective = train_objective
