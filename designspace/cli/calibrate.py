@@ -68,13 +68,25 @@ def _run(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     from designspace.calibration.plan import load_plan
+    from designspace.calibration.report import collect
     from designspace.calibration.run import pending
 
     plan = load_plan(args.plan)
     left = pending(plan, ["reference", "protocols"])
+    frame = collect(plan)
+    hours = 0.0
     for name, n in left.items():
         total = plan.size() * plan.replicates_of(name)
-        print(f"{name:12s} {total - n:4d}/{total} trainings done")
+        done = frame[frame["protocol"] == name]["cpu_seconds"].dropna() if not frame.empty else []
+        each = float(done.median()) if len(done) else None
+        hours += n * (each or 0.0) / 3600
+        cost = f"{each:5.0f} core-s each (median so far)" if each else "   no training yet"
+        print(f"{name:12s} {total - n:4d}/{total} trainings done, {cost}")
+    unknown = [k for k, n in left.items() if n and (frame.empty or not (frame["protocol"] == k).any())]
+    print(
+        f"left: {sum(left.values())} trainings, {hours:.1f} core-hours at the medians so far"
+        + (f" + {', '.join(unknown)} (no training yet)" if unknown else "")
+    )
     return 0
 
 
