@@ -82,6 +82,7 @@ def default_out(names: list[str]) -> str:
 def run(args: argparse.Namespace) -> int:
     from designspace.analysis.compare import DEFAULT_MARGIN
     from designspace.analysis.inputs import load_trials, populations
+    from designspace.analysis.paired import is_paired
     from designspace.analysis.pipeline import Options, analyze, write_analysis
     from designspace.analysis.report import comparison_text
 
@@ -98,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         adjust=args.adjust,
     )
     frame = load_trials(args.studies, storage=args.storage, csv=args.csv)
+    if is_paired(frame):  # paired studies (mode = "paired"): paired differences, docs/paired.md
+        return _run_paired(frame, args, options)
     pops = populations(frame, args.studies, known=bool(args.storage))
     out = args.out or default_out([p.name for p in pops])
     source = f"storage {args.storage}" if args.storage else "CSV " + ", ".join(args.csv)
@@ -105,5 +108,29 @@ def run(args: argparse.Namespace) -> int:
     path = write_analysis(a, out, link_plots=args.link_plots)
     if a.comparisons is not None:
         print(comparison_text(a.comparisons))
+    print(path)
+    return 0
+
+
+def _run_paired(frame, args: argparse.Namespace, options) -> int:  # noqa: ANN001
+    """Paired studies: pairs.csv, paired.csv and the paired-difference plot; the verdicts printed."""
+    from designspace.analysis.paired import PRINCIPLE_COLUMN, paired_text, write_paired
+
+    paired = frame[PRINCIPLE_COLUMN].notna()
+    if not paired.all():
+        others = sorted(set(frame.loc[~paired, "study"]))
+        raise ValueError(f"analyze paired studies apart from populations ({', '.join(others)} are not paired)")
+    names = list(dict.fromkeys(frame["study"]))
+    out = args.out or default_out(names)
+    path, table = write_paired(
+        frame,
+        out,
+        margin=options.margin,
+        alpha=options.alpha,
+        adjustment=options.adjust,
+        n_boot=options.n_boot,
+        seed=options.seed,
+    )
+    print(paired_text(table))
     print(path)
     return 0
