@@ -139,6 +139,9 @@ def _finish(handle, results: Path) -> int:  # noqa: ANN001
     frame = trials_frame(handle.url.url, [handle.name])
     csv = write_frame(frame, results / f"{handle.name}.csv")
     print(f"trials: {csv}")
+    if handle.config.mode == "paired":  # values are paired differences, not errors: no error EDF
+        print(f"paired differences: designspace analyze {handle.name} --storage {handle.url.display}")
+        return 0
     failed = sum(1 for t in handle.ledger().settled.values() if t.state.name == "FAIL")
     plot = _edf_plot(frame, handle.name, results, failed)
     print(f"EDF plot: {plot}" if plot else "EDF plot: not drawn (it needs 2+ complete trials)")
