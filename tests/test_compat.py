@@ -64,8 +64,9 @@ def test_default_rule_is_pycls_on_10000_random_draws() -> None:
     assert all(
         c.bottleneck_width == c.width // int(y) and c.bottleneck_width % c.group_width == 0 for c, y in zip(ours, b)
     )
-    vw, vv, vg = compatible_arrays(w, b, g)  # the vectorized form: the same numbers
-    assert vw.tolist() == ws and vg.tolist() == gs and vv.tolist() == [c.bottleneck_width for c in ours]
+    for bb in (b, b.astype(np.float64)):  # the vectorized form (integer and float paths): the same numbers
+        vw, vv, vg = compatible_arrays(w, bb, g)
+        assert vw.tolist() == ws and vg.tolist() == gs and vv.tolist() == [c.bottleneck_width for c in ours]
 
 
 def test_the_rules_differ_as_the_issue_says() -> None:

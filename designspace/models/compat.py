@@ -77,6 +77,13 @@ def compatible_arrays(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`compatible` over broadcast arrays (b >= 1): int64 (width, bottleneck width, group width)."""
     w, g = np.asarray(w, dtype=np.int64), np.asarray(g, dtype=np.int64)
+    bi = np.asarray(b)
+    if rule == "pycls" and bi.dtype.kind in "iu" and (bi >= 1).all() and not (bi & (bi - 1)).any():
+        # b a power of two: 1/b is exact, so int(w / b) and int(v / (1/b)) are integer operations
+        v = np.maximum(w // bi, 1)
+        gp = np.minimum(g, v)
+        v = np.maximum(gp, np.round(v / gp).astype(np.int64) * gp)
+        return v * bi, v, gp
     bf = np.asarray(b, dtype=np.float64)
     if np.any(bf < 1):
         raise ValueError("compatible_arrays: bottleneck ratios below 1 need the scalar rule (compatible)")
