@@ -82,6 +82,50 @@ def step_rate(spec: object, data: object, precision: str, batch: int, steps: int
     return steps * batch / (time.process_time() - t)
 
 
+#: profiler op-name fragments -> category (first match wins; the rest is "other")
+CATEGORIES = (
+    ("convolution", ("convolution", "conv2d", "mkldnn_conv")),
+    ("batch_norm", ("batch_norm",)),
+    ("relu_add", ("relu", "threshold", "aten::add", "aten::add_")),
+    ("optimizer", ("_foreach", "sgd")),
+    ("casts_copies", ("aten::to", "_to_copy", "copy_", "contiguous", "clone")),
+    ("linear_loss", ("addmm", "linear", "mm", "cross_entropy", "log_softmax", "nll_loss")),
+)
+
+
+def profile(spec: object, data: object, precision: str, batch: int = 128, steps: int = 6) -> dict[str, float]:
+    """Share of self CPU time per op category over forward + backward + SGD steps."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    torch.manual_seed(0)
+    net = Network(retarget(spec, data)).to(memory_format=torch.channels_last)
+    opt = make_optimizer(net, TrainConfig())
+    crit = nn.CrossEntropyLoss(label_smoothing=0.1)
+    x = torch.randn(batch, 3, 32, 32).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (batch,))
+    dtype = autocast_dtype(precision)
+
+    def step() -> None:
+        with torch.autocast("cpu", dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+            loss = crit(net(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    step()
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+    totals: dict[str, float] = {}
+    for event in prof.key_averages():
+        name = event.key.lower()
+        cat = next((c for c, keys in CATEGORIES if any(k in name for k in keys)), "other")
+        totals[cat] = totals.get(cat, 0.0) + event.self_cpu_time_total
+    whole = sum(totals.values()) or 1.0
+    return {k: round(v / whole, 3) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+
 def eval_seconds(spec: object, data: object, precision: str, batch: int) -> float:
     """CPU seconds of one pass over the test split."""
     net = Network(retarget(spec, data)).to(memory_format=torch.channels_last)
@@ -119,6 +163,7 @@ def main() -> None:
     ap.add_argument(
         "--protocols", nargs="+", default=["h1", "f3", "f4"], help="the plan's protocols to cost against today's"
     )
+    ap.add_argument("--profile", action="store_true", help="also: self CPU time share per op category")
     args = ap.parse_args()
     torch.set_num_threads(1)
     precision = select_precision(args.precision, torch.device("cpu"))
@@ -140,6 +185,8 @@ def main() -> None:
             row["flops"] = r.flops
             train_cpu = r.cpu_seconds  # set-up and training (and the 200-image test pass)
             base = step_rate(spec, data, precision, batch)
+            if args.profile and batch == 128:
+                row["profile_batch128"] = profile(spec, data, precision)
             row["batch"][batch] = {
                 "baseline_images_per_cpu_second": round(base, 1),
                 "trainer_images_per_cpu_second": round(r.images / train_cpu, 1),
