@@ -134,4 +134,5 @@ def test_worker_killed_mid_pair_resumes_without_half_pairs(tmp_path) -> None:
     assert lost.state.name == "FAIL" and lost.system_attrs["designspace:outcome"] == "lost"
     redo = next(t for t in all_trials if t.state.name == "COMPLETE" and t.user_attrs["slot"] == slot_of(half))
     assert redo.user_attrs["pair"] == half.system_attrs["fixed_params"]["pair"]  # the same pair, trained again
+    assert redo.system_attrs["fixed_params"] == half.system_attrs["fixed_params"]  # re-queued with its pair
     assert len(all_trials) == 3  # two pairs and the killed trial: no duplicates

@@ -447,7 +447,8 @@ class Worker:
         return marked
 
     def _requeue(self, slot: int, previous: FrozenTrial) -> None:
-        params = self.handle.ledger().params_for(slot) if self.config.mode == "population" else {}
+        fixed = self.config.mode in ("population", "paired")  # a paired slot keeps its pair
+        params = self.handle.ledger().params_for(slot) if fixed else {}
         self.handle.enqueue(slot, params or {}, **{"designspace:retry_of": previous.number})
 
     def _drop_orphans(self, ledger: Ledger) -> None:
@@ -473,7 +474,7 @@ class Worker:
         fresh = None
         for slot in due:
             params = ledger.params_for(slot)
-            if params is None and self.config.mode == "population":
+            if params is None and self.config.mode in ("population", "paired"):
                 fresh = fresh if fresh is not None else slot_params(self.config, ledger.budget)
                 params = fresh[slot]
             self.handle.enqueue(slot, params or {}, **{"designspace:repaired": True})
