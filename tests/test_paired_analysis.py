@@ -89,3 +89,31 @@ def test_analyze_cli_on_paired_csv(tmp_path, capsys) -> None:
     mixed.to_csv(tmp_path / "mixed.csv", index=False)
     assert main(["analyze", "--csv", str(tmp_path / "mixed.csv"), "--out", str(out)]) == 2
     assert "apart from populations (pop" in capsys.readouterr().err
+
+
+def test_measure_script_ratio_of_trainings(tmp_path) -> None:
+    """experiments/paired/measure.py: with sd 4 per population and sd 1 of the paired differences, the
+    independent design needs about (16 + 16) / 1 = 32 times the trainings for the same interval width."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "paired" / "measure.py"
+    spec = importlib.util.spec_from_file_location("paired_measure", path)
+    measure = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(measure)
+    rng = np.random.default_rng(3)
+    for name in ("before", "after"):
+        e = 50 + 4 * rng.standard_normal(400)
+        pd.DataFrame(
+            {"state": "COMPLETE", "test_error": e, "attr_test_errors": [json.dumps([x, x]) for x in e]}
+        ).to_csv(tmp_path / f"{name}.csv", index=False)
+    parent = 50 + 4 * rng.standard_normal(400)
+    pairs = pd.DataFrame({"parent_error": parent, "child_error": parent - 1 + rng.standard_normal(400)})
+    pairs["difference"] = pairs["child_error"] - pairs["parent_error"]
+    out = measure.measure(pairs, str(tmp_path / "before.csv"), str(tmp_path / "after.csv"), 1, 2000, 0)
+    assert 24 < out["ratio_independent_per_paired_sd"] < 42
+    low, high = out["ratio_sd_interval_95"]
+    assert low < out["ratio_independent_per_paired_sd"] < high
+    # the median-based ratio measures the same thing with more noise
+    assert 12 < out["ratio_independent_per_paired_median"] < 80
+    assert out["trainings_for_width_1pt"]["independent"] > 10 * out["trainings_for_width_1pt"]["paired"]
