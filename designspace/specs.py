@@ -61,13 +61,22 @@ def _omit_default(default: Any) -> Any:
     return field(default=default, metadata={"omit_default": True})
 
 
+#: per spec class: (name, omitted when equal to its default, default) of each field (hot: records)
+_FIELDS: dict[type, tuple[tuple[str, bool, Any], ...]] = {}
+
+
 def _as_dict(obj: Any) -> dict[str, Any]:
+    layout = _FIELDS.get(type(obj))
+    if layout is None:
+        layout = _FIELDS[type(obj)] = tuple(
+            (f.name, bool(f.metadata.get("omit_default")), f.default) for f in fields(obj)
+        )
     d = {}
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        if f.metadata.get("omit_default") and value == f.default:
+    for name, omit, default in layout:
+        value = getattr(obj, name)
+        if omit and value == default:
             continue
-        d[f.name] = list(value) if isinstance(value, tuple) else value
+        d[name] = list(value) if isinstance(value, tuple) else value
     return d
 
 

@@ -24,7 +24,7 @@ pycls's function, ported verbatim, on random (w, b, g) and on the published RegN
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -43,8 +43,7 @@ def check_group_rule(rule: object) -> str:
     return rule  # type: ignore[return-value]
 
 
-@dataclass(frozen=True)
-class Compat:
+class Compat(NamedTuple):
     """An X stage after the rule: stage width, bottleneck width, group width (groups derived)."""
 
     width: int

@@ -64,13 +64,20 @@ def effective_values(spec: NetSpec) -> dict[str, int]:
     ``g``, ...). Empty for a network without X stages.
     """
     out: dict[str, int] = {}
-    for i, st in enumerate(spec.stages, 1):
+    for i, st in enumerate(spec.stages):
         if st.block == "res_bottleneck":
-            out[f"width{i}"] = st.width
-            out[f"bottleneck_width{i}"] = st.bottleneck_width
-            out[f"group_width{i}"] = st.group_width or st.bottleneck_width
-            out[f"groups{i}"] = st.groups
+            wb = st.bottleneck_width
+            gw = st.group_width or wb
+            names = _EFFECTIVE_NAMES[i] if i < len(_EFFECTIVE_NAMES) else _effective_names(i)
+            out.update(zip(names, (st.width, wb, gw, wb // gw)))
     return out
+
+
+def _effective_names(i: int) -> tuple[str, str, str, str]:
+    return (f"width{i + 1}", f"bottleneck_width{i + 1}", f"group_width{i + 1}", f"groups{i + 1}")
+
+
+_EFFECTIVE_NAMES = tuple(_effective_names(i) for i in range(8))
 
 
 @dataclass(frozen=True)
