@@ -93,7 +93,7 @@ def compatible_arrays(
         v = np.maximum(gp, np.round(v / gp).astype(np.int64) * gp)
         return np.trunc(v / bm).astype(np.int64), v, gp
     if rule == "gcd":
-        v = np.round(w / bf).astype(np.int64)
-        return np.broadcast_to(w, v.shape).astype(np.int64), v, np.gcd(g, v)
+        v = w // bi if bi.dtype.kind in "iu" else np.round(w / bf).astype(np.int64)  # b divides w here
+        return (w if w.shape == v.shape else np.broadcast_to(w, v.shape)), v, np.gcd(g, v)
     check_group_rule(rule)
     raise AssertionError  # pragma: no cover
