@@ -77,7 +77,8 @@ def test_analyze_cli_on_paired_csv(tmp_path, capsys) -> None:
     rng = np.random.default_rng(2)
     base = 50 + 5 * rng.standard_normal(20)
     path = tmp_path / "pairs.csv"
-    _export("sorted", "sort_depths", base, base - 2.0, 0.5, rng).to_csv(path, index=False)
+    waiting = pd.DataFrame([{"study": "sorted", "space": "anynetx_d", "trial": 99, "state": "WAITING"}])
+    pd.concat([_export("sorted", "sort_depths", base, base - 2.0, 0.5, rng), waiting]).to_csv(path, index=False)
     out = tmp_path / "out"
     assert main(["analyze", "--csv", str(path), "--out", str(out), "--boot", "500"]) == 0
     text = capsys.readouterr().out

@@ -116,9 +116,9 @@ def _run_paired(frame, args: argparse.Namespace, options) -> int:  # noqa: ANN00
     """Paired studies: pairs.csv, paired.csv and the paired-difference plot; the verdicts printed."""
     from designspace.analysis.paired import PRINCIPLE_COLUMN, paired_text, write_paired
 
-    paired = frame[PRINCIPLE_COLUMN].notna()
-    if not paired.all():
-        others = sorted(set(frame.loc[~paired, "study"]))
+    paired = set(frame.loc[frame[PRINCIPLE_COLUMN].notna(), "study"])  # a study with any paired trial
+    others = sorted(set(frame["study"]) - paired)
+    if others:
         raise ValueError(f"analyze paired studies apart from populations ({', '.join(others)} are not paired)")
     names = list(dict.fromkeys(frame["study"]))
     out = args.out or default_out(names)
