@@ -121,7 +121,7 @@ def test_configs_run_two_trials_and_the_scripts_report_them(tmp_path, monkeypatc
     assert second["noise_sd_per_run"] >= 0 and 0 <= second["icc"] <= 1
 
     report = script("report")
-    args = ["--storage", studies, "--out", str(out), "--min-complete", "2", "--boot", "50"]
+    args = ["--storage", studies, "--out", str(out), "--min-complete", "2", "--boot", "50", "--permutations", "99"]
     assert report.main(args) == 0
     text = (out / "REPORT.md").read_text()
     for step in ("A → B", "B → C", "C → D", "D → E", "E → RegNetX"):

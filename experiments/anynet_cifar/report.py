@@ -688,9 +688,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="results/anynet_cifar")
     p.add_argument("--min-complete", type=int, default=10, help="fewest complete trials a population needs")
     p.add_argument("--boot", type=int, default=10_000, help="bootstrap resamples (default 10000)")
+    p.add_argument("--permutations", type=int, default=2000, help="permutation-test resamples (default 2000)")
     args = p.parse_args(argv)
     out = Path(args.out)
-    options = Options(n_boot=args.boot)
+    options = Options(n_boot=args.boot, permutations=args.permutations)
     try:
         frame = trials_frame(args.storage, list(STUDIES))  # checks the storage and the six studies
         stored = set(get_all_study_names(args.storage))
