@@ -57,6 +57,25 @@ class Options:
     alpha: float = DEFAULT_ALPHA  # level of every verdict (family-wise with Holm)
     adjust: str = "holm"  # p-value adjustment across the report's comparisons: holm, bh, none
 
+    @property
+    def complexity(self) -> str | None:
+        """The complexity column the normalized EDFs weight by (``None``: unnormalized)."""
+        return None if self.normalize == "none" else self.normalize
+
+    def compare_args(self) -> dict[str, object]:
+        """These options as :func:`~designspace.analysis.compare.compare_frame`'s keyword arguments."""
+        return {
+            "complexity": self.complexity,
+            "target": self.target,
+            "bins": self.bins,
+            "margin": self.margin,
+            "alpha": self.alpha,
+            "adjustment": self.adjust,
+            "permutations": self.permutations,
+            "n_boot": self.n_boot,
+            "seed": self.seed,
+        }
+
     def __post_init__(self) -> None:
         if self.normalize not in NORMALIZE:
             raise ValueError(f"normalize={self.normalize!r}: use one of {', '.join(NORMALIZE)}")
@@ -230,25 +249,12 @@ def _comparisons(pops: list[Population], opt: Options) -> pd.DataFrame | None:
     """Each population against the first: one family of comparisons (compare.compare_frame)."""
     if len(pops) < 2:
         return None
-    by = None if opt.normalize == "none" else opt.normalize
+    by = opt.complexity
     frame = pd.concat(
         pd.DataFrame({"study": p.name, "test_error": p.errors, **({by: _complexity(p, by)} if by else {})})
         for p in pops
     )
-    return compare_frame(
-        frame,
-        [(pops[0].name, p.name) for p in pops[1:]],
-        complexity=by,
-        target=opt.target,
-        shared=True,
-        bins=opt.bins,
-        margin=opt.margin,
-        alpha=opt.alpha,
-        adjustment=opt.adjust,
-        permutations=opt.permutations,
-        n_boot=opt.n_boot,
-        seed=opt.seed,
-    )
+    return compare_frame(frame, [(pops[0].name, p.name) for p in pops[1:]], shared=True, **opt.compare_args())
 
 
 def _edf_figures(a: Analysis, xlim: tuple[float, float]) -> list[tuple[str, str, str, object]]:

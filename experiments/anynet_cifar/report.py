@@ -205,18 +205,8 @@ def add_verdicts(rows: list[dict], frame: pd.DataFrame, options: Options) -> pd.
     on its own common flops bins as its analyze/ folder), adjusted by ``options.adjust``; each row
     gets its line of the table as ``row["t"]``."""
     done = frame[(frame["state"] == "COMPLETE") & frame["test_error"].notna()]
-    table = compare_frame(
-        done,
-        [(r["claim"].before, r["claim"].after, r["claim"].claim) for r in rows],
-        complexity=options.normalize,
-        target=options.target,
-        margin=options.margin,
-        alpha=options.alpha,
-        adjustment=options.adjust,
-        permutations=options.permutations,
-        n_boot=options.n_boot,
-        seed=options.seed,
-    )
+    pairs = [(r["claim"].before, r["claim"].after, r["claim"].claim) for r in rows]
+    table = compare_frame(done, pairs, **options.compare_args())
     for r, (_, t) in zip(rows, table.iterrows()):
         r["t"] = t
         r["verdict"] = t["verdict"]
