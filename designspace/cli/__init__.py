@@ -19,6 +19,7 @@ import os
 import re
 import sys
 import traceback
+from typing import Any
 
 from designspace import __version__
 from designspace.errors import UsageError
@@ -33,6 +34,7 @@ COMMANDS = {
     "spaces": "list design spaces (size, description) or show one",
     "sample": "draw seeded specs from a design space",
     "calibrate": "calibrate training protocols: reliability and validity per core-second",
+    "storage": "serve a study storage to many workers (Optuna's gRPC proxy)",
 }
 USAGE_ERROR = 2
 #: sysexits.h's EX_SOFTWARE: the program failed, not the input
@@ -67,11 +69,28 @@ def make_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub.required = True
     for name, help_line in COMMANDS.items():
         if command in (name, "*"):
-            importlib.import_module(f"designspace.cli.{name}").register(sub)
+            _register(sub, name, help_line)
         else:
             sub.add_parser(name, help=help_line, add_help=False)
     _plain_help(parser)
     return parser
+
+
+def _register(sub: Any, name: str, help_line: str) -> None:
+    """Register ``name``'s full options; a command whose module is not there (yet) says so in one line."""
+    module_name = f"designspace.cli.{name}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name != module_name:
+            raise
+
+        def missing(args: argparse.Namespace) -> int:
+            raise UsageError(f"the {name} command is not available in this installation ({module_name} is missing)")
+
+        sub.add_parser(name, help=help_line).set_defaults(func=missing)
+        return
+    module.register(sub)
 
 
 def _plain_help(parser: argparse.ArgumentParser) -> None:
