@@ -14,6 +14,8 @@ Layout (every key but ``study.trials``, ``space.name`` and one budget key has a 
                                  # a list ([0, 1000]): trial k trains once per entry (entry + k)
                                  # and reports the mean test error (averages out seed noise)
     storage = "sqlite:///results/quickstart.db"   # default; --storage overrides
+    pruner = "none"              # search mode: none | median | successive_halving | hyperband,
+                                 # settings in [pruner] (designspace.study.pruners)
     heartbeat_interval = 10      # seconds between a running trial's heartbeats
     grace_period = 60            # a running trial without a heartbeat this long is lost (FAIL, re-queued)
 
@@ -44,14 +46,26 @@ Unknown keys and bad values raise ``ValueError`` with one line naming the key.
 
 from __future__ import annotations
 
-import difflib
-import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from designspace.models.compat import GROUP_RULES
+from designspace.study.pruners import check_pruning
+from designspace.study.values import (
+    BadValue,
+    bad_value,
+    bounds_text,
+    check_int,
+    check_positive_int,
+    check_positive_number,
+    did_you_mean,
+    frozen_value,
+    parse_bounds,
+    parse_train_seed,
+    thawed_value,
+)
 
 __all__ = ["MODES", "SAMPLERS", "StudyConfig", "load_config"]
 
@@ -76,6 +90,7 @@ _LAYOUT: dict[str, dict[str, str]] = {
         "storage": "storage",
         "heartbeat_interval": "heartbeat_interval",
         "grace_period": "grace_period",
+        "pruner": "pruner",
     },
     "space": {
         "name": "space",
@@ -93,14 +108,6 @@ _LAYOUT: dict[str, dict[str, str]] = {
     },
     "budget": {"epochs": "epochs", "seconds": "seconds"},
 }
-
-
-class _Bad(ValueError):
-    pass
-
-
-def _bad(key: str, value: object, why: str) -> _Bad:
-    return _Bad(f"{key}={value!r}: {why}")
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,8 @@ class StudyConfig:
     seconds: float | None = None
     train: tuple[tuple[str, Any], ...] = ()
     sequential: tuple[tuple[str, Any], ...] = ()  # [sequential]: interim looks (designspace.study.sequential)
+    pruner: str = "none"  # search mode: stops bad models early (designspace.study.pruners)
+    pruning: tuple[tuple[str, Any], ...] = ()  # [pruner]: the pruner's settings
     storage: str | None = None
     heartbeat_interval: float = 10.0
     grace_period: float = 60.0
@@ -141,61 +150,71 @@ class StudyConfig:
     # -- validation ---------------------------------------------------------------------
     def _check(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
-            raise _bad("study.name", self.name, "must be letters, digits, '_', '-' or '.'")
+            raise bad_value("study.name", self.name, "must be letters, digits, '_', '-' or '.'")
         if self.mode not in MODES:
-            raise _bad("study.mode", self.mode, f"must be one of {', '.join(MODES)}")
-        _positive_int(self.trials, "study.trials")
+            raise bad_value("study.mode", self.mode, f"must be one of {', '.join(MODES)}")
+        check_positive_int(self.trials, "study.trials")
         if (self.mode == "paired") != (self.principle is not None):
-            raise _bad("study.principle", self.principle, "is needed in paired mode and only there")
+            raise bad_value("study.principle", self.principle, "is needed in paired mode and only there")
         if self.principle is not None and (not isinstance(self.principle, str) or not self.principle):
-            raise _bad("study.principle", self.principle, "must be a principle name")
+            raise bad_value("study.principle", self.principle, "must be a principle name")
         if self.sequential:
             from designspace.study.sequential import SequentialRule
 
             if self.mode != "population":
-                raise _Bad("[sequential] is for population studies")
+                raise BadValue("[sequential] is for population studies")
             items = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in self.sequential)
             object.__setattr__(self, "sequential", items)
             try:
                 SequentialRule.from_items(items, self.trials)
             except ValueError as e:
-                raise _Bad(str(e)) from None
+                raise BadValue(str(e)) from None
         sampler = self.sampler or _DEFAULT_SAMPLER[self.mode]
         if sampler not in SAMPLERS[self.mode]:
-            raise _bad("study.sampler", sampler, f"{self.mode} mode takes {', '.join(SAMPLERS[self.mode])}")
+            raise bad_value("study.sampler", sampler, f"{self.mode} mode takes {', '.join(SAMPLERS[self.mode])}")
         object.__setattr__(self, "sampler", sampler)
-        _int(self.seed, "study.seed")
-        object.__setattr__(self, "train_seed", _train_seed(self.train_seed))
+        check_int(self.seed, "study.seed")
+        object.__setattr__(self, "train_seed", parse_train_seed(self.train_seed))
         if self.storage is not None and (not isinstance(self.storage, str) or not self.storage):
-            raise _bad("study.storage", self.storage, "must be a storage URL")
-        _positive_number(self.heartbeat_interval, "study.heartbeat_interval")
-        _positive_number(self.grace_period, "study.grace_period")
+            raise bad_value("study.storage", self.storage, "must be a storage URL")
+        check_positive_number(self.heartbeat_interval, "study.heartbeat_interval")
+        check_positive_number(self.grace_period, "study.grace_period")
         object.__setattr__(self, "heartbeat_interval", float(self.heartbeat_interval))
         object.__setattr__(self, "grace_period", float(self.grace_period))
         if self.grace_period <= self.heartbeat_interval:
-            raise _bad("study.grace_period", self.grace_period, "must be longer than study.heartbeat_interval")
+            raise bad_value("study.grace_period", self.grace_period, "must be longer than study.heartbeat_interval")
         if not isinstance(self.space, str) or not self.space:
-            raise _bad("space.name", self.space, "must be a design space name")
-        _positive_int(self.resolution, "space.resolution")
-        object.__setattr__(self, "flops", _range(self.flops, "space.flops"))
-        object.__setattr__(self, "params", _range(self.params, "space.params"))
+            raise bad_value("space.name", self.space, "must be a design space name")
+        check_positive_int(self.resolution, "space.resolution")
+        object.__setattr__(self, "flops", parse_bounds(self.flops, "space.flops"))
+        object.__setattr__(self, "params", parse_bounds(self.params, "space.params"))
         if self.group_rule not in GROUP_RULES:
-            raise _bad("space.group_rule", self.group_rule, f"must be one of {', '.join(GROUP_RULES)}")
+            raise bad_value("space.group_rule", self.group_rule, f"must be one of {', '.join(GROUP_RULES)}")
         if not isinstance(self.dataset, str) or not self.dataset:
-            raise _bad("data.name", self.dataset, "must be a dataset name")
+            raise bad_value("data.name", self.dataset, "must be a dataset name")
         if self.data_dir is not None and (not isinstance(self.data_dir, str) or not self.data_dir):
-            raise _bad("data.dir", self.data_dir, "must be a path")
+            raise bad_value("data.dir", self.data_dir, "must be a path")
         for key, value in (("data.train_subset", self.train_subset), ("data.test_subset", self.test_subset)):
             if value is not None:
-                _positive_int(value, key)
-        _int(self.data_seed, "data.seed")
+                check_positive_int(value, key)
+        check_int(self.data_seed, "data.seed")
         if (self.epochs is None) == (self.seconds is None):
-            raise _Bad("budget: give exactly one of budget.epochs and budget.seconds")
+            raise BadValue("budget: give exactly one of budget.epochs and budget.seconds")
         for key, value in (("budget.epochs", self.epochs), ("budget.seconds", self.seconds)):
             if value is not None:
-                _positive_number(value, key)
+                check_positive_number(value, key)
         train = self.train.items() if isinstance(self.train, dict) else self.train
-        object.__setattr__(self, "train", tuple(sorted((str(k), _frozen(v, f"train.{k}")) for k, v in train)))
+        self._check_pruning()
+        object.__setattr__(self, "train", tuple(sorted((str(k), frozen_value(v, f"train.{k}")) for k, v in train)))
+
+    def _check_pruning(self) -> None:
+        pruning = self.pruning.items() if isinstance(self.pruning, dict) else self.pruning
+        object.__setattr__(self, "pruning", tuple(sorted((str(k), v) for k, v in pruning)))
+        seeds = len(self.train_seed) if isinstance(self.train_seed, tuple) else 1
+        try:
+            check_pruning(self.pruner, self.pruning, mode=self.mode, epochs=self.epochs, seeds=seeds)
+        except ValueError as e:
+            raise BadValue(str(e)) from None
 
     # -- views ----------------------------------------------------------------------------
     def training_seed(self, slot: int) -> int:
@@ -209,7 +228,7 @@ class StudyConfig:
 
     @property
     def train_overrides(self) -> dict[str, Any]:
-        return {k: _thawed(v) for k, v in self.train}
+        return {k: thawed_value(v) for k, v in self.train}
 
     def to_dict(self) -> dict[str, Any]:
         """The TOML layout as a JSON-able dict (``None`` values left out)."""
@@ -218,15 +237,17 @@ class StudyConfig:
             part = {}
             for key, attr in keys.items():
                 value = getattr(self, attr)
-                if value is not None:
+                if value is not None and not (attr == "pruner" and value == "none"):  # as before pruners
                     if attr in ("flops", "params"):
-                        value = _range_text(value)
+                        value = bounds_text(value)
                     part[key] = list(value) if isinstance(value, tuple) else value
             out[section] = part
         if self.train:
             out["train"] = self.train_overrides
         if self.sequential:
             out["sequential"] = {k: list(v) if isinstance(v, tuple) else v for k, v in self.sequential}
+        if self.pruning:
+            out["pruner"] = dict(self.pruning)
         return out
 
     @classmethod
@@ -235,38 +256,38 @@ class StudyConfig:
         where = f"{source}: " if source else ""
         try:
             return cls._from_dict(data, source, name)
-        except _Bad as e:
+        except BadValue as e:
             raise ValueError(f"{where}{e}") from None
 
     @classmethod
     def _from_dict(cls, data: dict[str, Any], source: str, name: str | None) -> StudyConfig:
         if not isinstance(data, dict):
-            raise _Bad("a study config must be a table of sections")
+            raise BadValue("a study config must be a table of sections")
         kwargs: dict[str, Any] = {"source": source}
-        allowed_sections = [*_LAYOUT, "train", "sequential"]
+        allowed_sections = [*_LAYOUT, "train", "sequential", "pruner"]
         for section, body in data.items():
             if section not in allowed_sections:
-                raise _Bad(f"unknown key {section!r}{_close(section, allowed_sections)}")
+                raise BadValue(f"unknown key {section!r}{did_you_mean(section, allowed_sections)}")
             if not isinstance(body, dict):
-                raise _bad(section, body, f"must be a table: [{section}]")
-            if section in ("train", "sequential"):
-                kwargs[section] = tuple(body.items())
+                raise bad_value(section, body, f"must be a table: [{section}]")
+            if section in ("train", "sequential", "pruner"):
+                kwargs["pruning" if section == "pruner" else section] = tuple(body.items())
                 continue
             for key, value in body.items():
                 if key not in _LAYOUT[section]:
                     full = [f"{section}.{k}" for k in _LAYOUT[section]]
-                    raise _Bad(f"unknown key '{section}.{key}'{_close(f'{section}.{key}', full)}")
+                    raise BadValue(f"unknown key '{section}.{key}'{did_you_mean(f'{section}.{key}', full)}")
                 kwargs[_LAYOUT[section][key]] = value
         kwargs.setdefault("name", name)
         for required, attr in (("study.trials", "trials"), ("space.name", "space")):
             if attr not in kwargs:
-                raise _Bad(f"missing key {required!r}")
+                raise BadValue(f"missing key {required!r}")
         if kwargs["name"] is None:
-            raise _Bad("missing key 'study.name'")
+            raise BadValue("missing key 'study.name'")
         try:
             return cls(**kwargs)
         except TypeError as e:  # pragma: no cover - every field has a TOML key
-            raise _Bad(str(e)) from None
+            raise BadValue(str(e)) from None
 
     def with_trials(self, trials: int) -> StudyConfig:
         return replace(self, trials=trials)
@@ -310,8 +331,8 @@ def load_config(path: str | Path, *, trials: int | None = None) -> StudyConfig:
     config = StudyConfig.from_dict(data, source=str(path), name=path.stem)
     if trials is not None:
         try:
-            _positive_int(trials, "--trials")
-        except _Bad as e:
+            check_positive_int(trials, "--trials")
+        except BadValue as e:
             raise ValueError(str(e)) from None
         config = config.with_trials(trials)
     return config
@@ -336,79 +357,3 @@ def _legacy_group_rule(space: object) -> str:
     except (ValueError, TypeError):
         return "pycls"
     return LEGACY_GROUP_RULE
-
-
-# -- small validators ------------------------------------------------------------------------
-def _int(value: object, key: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad(key, value, "must be an integer")
-
-
-def _train_seed(value: object) -> int | tuple[int, ...] | None:
-    """``study.train_seed``: None, an integer, or a non-empty list of distinct integers (a tuple)."""
-    if value is None or not isinstance(value, (list, tuple)):
-        if value is not None:
-            _int(value, "study.train_seed")
-        return value  # type: ignore[return-value]
-    for v in value:
-        _int(v, "study.train_seed")
-    if not value or len(set(value)) != len(value):
-        raise _bad("study.train_seed", list(value), "a list must hold distinct integers")
-    return tuple(value)
-
-
-def _positive_int(value: object, key: str) -> None:
-    _int(value, key)
-    if value < 1:  # type: ignore[operator]
-        raise _bad(key, value, "must be a positive integer")
-
-
-def _positive_number(value: object, key: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise _bad(key, value, "must be a positive number")
-
-
-def _range(value: object, key: str) -> tuple[float, float] | None:
-    """``"4M:12M"`` (an open side: ``":12M"``) or ``[low, high]`` (numbers or ``"4M"``) -> (low, high)."""
-    if value is None:
-        return None
-    from designspace.spaces.regime import parse_quantity, parse_range
-
-    if isinstance(value, (list, tuple)):
-        if len(value) != 2 or any(isinstance(v, bool) for v in value):
-            raise _bad(key, value, "must be [low, high] or 'LOW:HIGH', e.g. '4M:12M'")
-        try:
-            value = tuple(parse_quantity(v, key) if isinstance(v, str) else v for v in value)
-        except ValueError as e:
-            raise _Bad(str(e)) from None
-    elif not isinstance(value, str):
-        raise _bad(key, value, "must be [low, high] or 'LOW:HIGH', e.g. '4M:12M'")
-    try:
-        lo, hi = parse_range(value, key)
-    except ValueError as e:
-        raise _Bad(str(e)) from None
-    return (lo, hi)
-
-
-def _range_text(bounds: tuple[float, float]) -> str:
-    """(4e6, inf) -> '4000000:' (exact, JSON-safe, read back by :func:`_range`)."""
-    return ":".join("" if math.isinf(b) else (str(int(b)) if float(b).is_integer() else repr(float(b))) for b in bounds)
-
-
-def _frozen(value: Any, key: str) -> Any:
-    if isinstance(value, (list, tuple)):
-        return tuple(_frozen(v, key) for v in value)
-    if value is None or isinstance(value, dict) or not isinstance(value, (bool, int, float, str)):
-        raise _bad(key, value, "must be a number, a string, a boolean or a list of them")
-    return value
-
-
-def _thawed(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_thawed(v) for v in value]
-    return value
-
-
-def _close(word: str, choices: list[str]) -> str:
-    match = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean {match[0]!r}?)" if match else f" (known: {', '.join(choices)})"

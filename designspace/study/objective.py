@@ -4,31 +4,40 @@ An objective is any callable ``(trial: optuna.Trial, slot: int) -> Outcome``; th
 trial's life cycle (claiming, heartbeats, storing attributes, telling the storage). The real one,
 :class:`TrainObjective`, asks the design space for a spec (define-by-run), trains it with
 :func:`designspace.train.train` and turns divergence, out-of-memory and exceptions into FAIL
-outcomes with a reason; Ctrl-C (``KeyboardInterrupt``) passes through.
+outcomes with a reason; Ctrl-C (``KeyboardInterrupt``) passes through. A search study with a
+pruner (:mod:`designspace.study.pruners`) reports the test error during training; a trial its
+pruner stops ends PRUNED, with its partial curve in Optuna's intermediate values.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from designspace.study.config import StudyConfig
+from designspace.study.precision import ALLOW_EMULATED, STUDY_PRECISION, check_precision, pin_precision
+from designspace.study.pruners import Reporter
 
 if TYPE_CHECKING:
     import optuna
 
 __all__ = [
+    "ALLOW_EMULATED",
+    "STUDY_PRECISION",
     "DeviceFault",
     "Objective",
     "Outcome",
     "TrainObjective",
     "check_config",
+    "check_precision",
     "ensure_data",
     "in_regime",
     "make_objective",
+    "pin_precision",
     "rejects",
     "slot_params",
 ]
@@ -51,7 +60,7 @@ RESULT_KEYS = (
 
 @dataclass(frozen=True)
 class Outcome:
-    """How a trial ended: ``state`` COMPLETE or FAIL, the test error (%), why, user attributes."""
+    """How a trial ended: ``state`` COMPLETE, FAIL or PRUNED, the test error (%), why, user attributes."""
 
     state: str
     value: float | None = None
@@ -200,6 +209,23 @@ class TrainObjective:
             return Budget(epochs=epochs)
         return Budget(seconds=c.seconds)
 
+    @functools.cached_property
+    def reports(self) -> int:
+        """Intermediate test errors per training (0: per epoch with ``train.eval_each_epoch`` only)."""
+        from designspace.study.pruners import GRANULARITY, report_count, settings_of
+
+        c = self.config
+        if (c.pruner == "none" and not c.pruning) or c.epochs is None:
+            return 0
+        return report_count(c.epochs, settings_of(c.pruner, c.pruning)[GRANULARITY])
+
+    @functools.cached_property
+    def pruner(self) -> Any:
+        from designspace.study.pruners import make_pruner
+
+        c = self.config
+        return None if c.pruner == "none" else make_pruner(c.pruner, c.pruning, c.epochs)
+
     def pin_precision(self, handle: Any) -> None:
         """Train in the study's precision, never another (:func:`pin_precision`)."""
         from dataclasses import replace
@@ -214,6 +240,8 @@ class TrainObjective:
         check_precision(self.recipe.precision, self.device)
 
     def __call__(self, trial: optuna.Trial, slot: int) -> Outcome:
+        from optuna import TrialPruned
+
         import designspace as ds
         from designspace.spaces.base import effective_values
 
@@ -244,10 +272,16 @@ class TrainObjective:
             attrs["seeds"] = list(seeds)
         attrs["train_config"] = self.recipe.to_dict()
         runs: list[dict[str, Any]] = []
+        reporter = Reporter(trial, self.reports, self.pruner) if self.reports else None
         for seed in seeds:
             where = f"seed {seed}: " if len(seeds) > 1 else ""
+            t0, cpu0 = time.perf_counter(), time.process_time()
             try:
-                result = self._train(trial, spec, seed, report=not runs)
+                result = self._train(trial, spec, seed, report=not runs, reporter=reporter if not runs else None)
+            except TrialPruned as e:  # the pruner stopped it: a cheap result, not an error
+                spent = {"total_seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - cpu0}
+                done = {"epochs": reporter.last.get("epochs")} if reporter is not None else {}
+                return Outcome("PRUNED", reason=str(e), attrs={**attrs, **spent, **done})
             except MemoryError as e:
                 return Outcome("FAIL", reason=f"{where}out of memory: {_line(e)}", attrs=attrs)
             except Exception as e:  # noqa: BLE001 - any error is this trial's result, the study goes on
@@ -263,6 +297,8 @@ class TrainObjective:
                 reason = f"{result.status}: {result.reason}" if result.reason else str(result.status)
                 return Outcome("FAIL", reason=where + reason, attrs=attrs)
             runs.append(r)
+            if reporter is not None and len(runs) == 1:
+                reporter.final(float(r["test_error"]))
         r = combined(runs)
         attrs.update({k: r[k] for k in RESULT_KEYS if k in r})
         if len(runs) > 1:
@@ -272,7 +308,9 @@ class TrainObjective:
                 attrs[key] = r[key]
         return Outcome("COMPLETE", value=float(r["test_error"]), attrs=attrs)
 
-    def _train(self, trial: optuna.Trial, spec: Any, seed: int, *, report: bool = True) -> Any:
+    def _train(
+        self, trial: optuna.Trial, spec: Any, seed: int, *, report: bool = True, reporter: Reporter | None = None
+    ) -> Any:
         from designspace.train import train
 
         return train(
@@ -284,7 +322,9 @@ class TrainObjective:
             device=self.device,
             threads=self.threads,
             progress=False,
-            on_epoch=(lambda epoch, info: _report(trial, epoch, info)) if report else None,
+            on_epoch=(lambda epoch, info: _report(trial, epoch, info)) if report and reporter is None else None,
+            on_report=reporter,
+            reports=reporter.reports if reporter is not None else 0,
         )
 
 
@@ -302,62 +342,6 @@ def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
     if all(isinstance(run.get("scores"), dict) for run in runs):
         out["scores"] = {k: sum(float(run["scores"][k]) for run in runs) / len(runs) for k in runs[0]["scores"]}
     return out
-
-
-#: set to 1 to let a worker run a pinned precision this machine can only emulate
-ALLOW_EMULATED = "DESIGNSPACE_ALLOW_EMULATED_PRECISION"
-
-
-def check_precision(precision: str, device: str) -> None:
-    """One-line ``ValueError`` when the study pins a precision this machine would only emulate
-    (bf16 on a CPU without AVX512-BF16/AMX: several times slower, and not the numerics of the
-    study's other trials), unless ``$DESIGNSPACE_ALLOW_EMULATED_PRECISION=1``."""
-    import os
-
-    from designspace.train.device import cpu_model, runs_natively, select_device
-
-    dev = select_device(device)
-    if precision == "auto" or runs_natively(precision, dev) or os.environ.get(ALLOW_EMULATED) == "1":
-        return
-    raise ValueError(
-        f"precision {precision!r} is pinned by the study but this {dev.type} ({cpu_model()}) has no native"
-        f" {precision}: it would be emulated; run this study where it is native, or set {ALLOW_EMULATED}=1"
-    )
-
-
-#: study system attribute: the precision its first worker resolved (``train.precision = "auto"``)
-STUDY_PRECISION = "designspace:precision"
-
-
-def pin_precision(handle: Any, precision: str, device: str) -> str:
-    """The precision this worker trains the study in, the same as every other worker's.
-
-    The first worker of a study records the precision it resolves (``auto`` becomes bf16 on a CPU
-    with native bf16, fp32 on one without; a study made before this rule keeps the precision its
-    trials recorded); a later worker that would resolve another one stops
-    with one line instead of mixing precisions in one study (unless
-    ``$DESIGNSPACE_ALLOW_EMULATED_PRECISION=1``: then it trains in the study's precision, emulated
-    if need be). A pinned precision this machine lacks is :func:`check_precision`'s error.
-    """
-    import os
-
-    from designspace.train.device import cpu_model, select_device, select_precision
-
-    dev = select_device(device)
-    mine = select_precision(precision, dev)
-    attrs = handle.storage.get_study_system_attrs(handle.study_id)
-    stored = attrs.get(STUDY_PRECISION)
-    if stored is None:  # a study made before this rule: the precision its trials recorded, if any
-        recorded = [t.user_attrs.get("precision") for t in handle.trials() if t.user_attrs.get("precision")]
-        stored = max(set(recorded), key=recorded.count) if recorded else mine
-        handle.storage.set_study_system_attr(handle.study_id, STUDY_PRECISION, stored)
-    if stored != mine and os.environ.get(ALLOW_EMULATED) != "1":
-        raise ValueError(
-            f"study {handle.config.name} trains in {stored} but this {dev.type} ({cpu_model()}) would use {mine}"
-            f" (train.precision={precision!r}); not mixing precisions in one study: run it where {stored} is"
-            f" native, or set {ALLOW_EMULATED}=1 to train in {stored} here"
-        )
-    return str(stored)
 
 
 def _report(trial: optuna.Trial, epoch: int, info: dict) -> None:

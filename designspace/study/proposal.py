@@ -7,11 +7,12 @@ Instead, for every search trial:
 * the parameters are suggested inside the *box* of the regime: each parameter's range (or
   choices) is cut to the values the space's exact narrowing keeps (``space.narrow``: values that
   provably cannot meet the regime are gone), the same box for every trial of the study;
-* while the study has fewer than ``startup_trials`` complete trials (and always for the
+* while the study has fewer than ``startup_trials`` complete or pruned trials (and always for the
   ``random`` sampler) the model is a uniform draw from the regime (``space.sample``, seeded by
   slot and attempt: the distribution of rejection sampling from the whole space);
 * then the sampler (multivariate TPE, or CMA-ES) proposes in a scratch in-memory copy of the
-  study (its complete and running trials, so TPE's constant liar sees the other workers' models);
+  study (its complete, pruned and running trials, so TPE's constant liar sees the other workers'
+  models, and TPE ranks a pruned model by the last error it reported, as Optuna's TPE does);
   proposals outside the regime (or the space's own constraint, ``space.valid``: RegNet's four
   stages) are told a penalty error there -- never stored -- so the sampler
   quickly learns where the regime lies, until one fits (typically 10-30 proposals), for at most
@@ -116,12 +117,13 @@ def propose(
     import designspace as ds
     from designspace.study.objective import rejects
 
-    complete = [t for t in trials if t.state == TrialState.COMPLETE and t.params]
+    kept_states = (TrialState.COMPLETE, TrialState.PRUNED)  # Optuna's TPE counts both as observations
+    complete = [t for t in trials if t.state in kept_states and t.params]
     if config.sampler == "random" or len(complete) < startup_trials(config):
         return uniform_draw(space, config, seed), {}, "uniform"
     box = regime_box(config)
     scratch = optuna.create_study(sampler=sampler)
-    scratch.add_trials([t for t in trials if t.params and t.state in (TrialState.COMPLETE, TrialState.RUNNING)])
+    scratch.add_trials([t for t in trials if t.params and t.state in (*kept_states, TrialState.RUNNING)])
     deadline = time.monotonic() + SECONDS
     for _ in range(TRIES):
         trial = scratch.ask()

@@ -11,6 +11,7 @@ outcome    state     meaning
 ========== ========= =====================================================================
 result     COMPLETE  trained; the value is the test error (%)
 result     FAIL      trained and failed: diverged, out of memory, raised (reason attribute)
+result     PRUNED    stopped early by the search's pruner (designspace.study.pruners)
 lost       FAIL      its worker stopped sending heartbeats (killed, machine gone)
 interrupted FAIL     its worker was stopped (Ctrl-C, SIGTERM)
 duplicate  FAIL      a second trial for a slot that already had one (a repair race), not run
@@ -70,12 +71,12 @@ def outcome_of(trial: FrozenTrial) -> str | None:
 
 
 def is_settled(trial: FrozenTrial) -> bool:
-    """A trial that counts toward the budget: COMPLETE, or FAIL with a training result."""
+    """A trial that counts toward the budget: COMPLETE, or FAIL/PRUNED with a training result."""
     from optuna.trial import TrialState
 
     if trial.state == TrialState.COMPLETE:
         return True
-    return trial.state == TrialState.FAIL and outcome_of(trial) == RESULT
+    return trial.state in (TrialState.FAIL, TrialState.PRUNED) and outcome_of(trial) == RESULT
 
 
 def last_sign_of_life(trial: FrozenTrial) -> float:

@@ -10,6 +10,12 @@ Scores (``TrainConfig.scores``): after the budget, the test set is evaluated onc
 score (:class:`designspace.train.result.TrainResult`); evaluations inside the run (``eval_last``)
 pause the clock, so scores never change the training or its budget.
 
+Intermediate reports (multi-fidelity search): ``reports=R`` with ``on_report`` evaluates the test
+error at steps ``round(i * total_steps / R)`` for i = 1..R-1 (epoch budgets; the R-th is the
+result) and calls ``on_report(i, info)``; like every evaluation inside the run it pauses the clock.
+The hook may raise (a pruner's ``optuna.TrialPruned``) to end the run there: the exception
+propagates out of :func:`train`.
+
 Divergence: a non-finite training loss, or one above ``EXPLODED_LOSS`` times ln(classes) (the loss
 of a uniform guess), ends the run at once (checked every step on the CPU, every
 ``CUDA_CHECK_EVERY`` steps on a GPU, where a check is a device sync) and the result says
@@ -20,7 +26,6 @@ near ln(classes), chance-level error) has not diverged: it completes with its (b
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -28,7 +33,6 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from designspace.data.dataset import Dataset
 from designspace.data.loader import EvalBatches, TrainBatches
@@ -47,6 +51,7 @@ from designspace.train.device import (
 )
 from designspace.train.evaluate import evaluate, evaluate_scores
 from designspace.train.optim import make_optimizer, set_lr
+from designspace.train.progress import TrainBar
 from designspace.train.result import TrainResult
 from designspace.train.schedules import lr_at
 
@@ -58,6 +63,7 @@ EXPLODED_LOSS = 100.0
 LAST_EVAL_SPACING = 0.05
 
 EpochHook = Callable[[int, dict], None]
+ReportHook = Callable[[int, dict], None]
 
 
 def retarget(spec_or_name: SpecLike, data: Dataset) -> NetSpec:
@@ -76,6 +82,8 @@ def train(
     threads: int | None = None,
     progress: bool = False,
     on_epoch: EpochHook | None = None,
+    on_report: ReportHook | None = None,
+    reports: int = 0,
 ) -> TrainResult:
     """Trains ``spec_or_name`` (a NetSpec, zoo name, dict or spec file) on ``data`` within ``budget``.
 
@@ -83,7 +91,9 @@ def train(
     ``threads`` sets torch's intra-op threads for the run (None: leave as is). ``on_epoch(epoch,
     info)`` is called after every epoch (1-based; the last may be partial) with ``epochs``,
     ``steps``, ``train_loss``, ``lr``, ``seconds``, ``images_per_second`` (and ``test_error``
-    with ``config.eval_each_epoch``). The caller's RNG state and thread count are left unchanged.
+    with ``config.eval_each_epoch``). ``on_report(i, info)`` gets the test error at the i-th of
+    ``reports`` evenly spaced points (see the module doc) with ``steps``, ``epochs``, ``train_loss``
+    and ``test_error``. The caller's RNG state and thread count are left unchanged.
     """
     t0, cpu0 = time.perf_counter(), time.process_time()
     if not isinstance(budget, Budget):
@@ -92,6 +102,8 @@ def train(
         raise ValueError(f"config={config!r}: must be a TrainConfig")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed={seed!r}: must be an integer")
+    if reports and (budget.epochs is None or isinstance(reports, bool) or not isinstance(reports, int)):
+        raise ValueError(f"reports={reports!r}: intermediate reports need an integer and an epoch budget")
     spec = retarget(spec_or_name, data)
     cx = network_complexity(spec, data.resolution)
     dev = select_device(device)
@@ -100,6 +112,7 @@ def train(
     rng_seed = seed if config.common_seed is None else config.common_seed
     with threads_and_rng(threads, rng_seed, dev):
         run = _Run(spec, data, budget, rng_seed, config, dev, precision, channels_last, progress, on_epoch)
+        run.report_at(reports, on_report)
         outcome = run.loop()
         scores = None if outcome.reason or not config.scores else run.scores()
         if scores is not None:
@@ -200,6 +213,29 @@ class _Run:
             gap = LAST_EVAL_SPACING * self.total_steps
             self.eval_steps = {self.total_steps - round(i * gap) for i in range(1, config.eval_last)} - {0}
 
+    def report_at(self, reports: int, hook: ReportHook | None) -> None:
+        """Report the test error to ``hook`` at the first ``reports - 1`` of ``reports`` even points."""
+        self.on_report = hook
+        self.report_steps: dict[int, int] = {}
+        if hook is not None and reports > 1 and self.total_steps is not None:
+            for i in range(1, reports):
+                self.report_steps.setdefault(max(1, round(i * self.total_steps / reports)), i)
+
+    def _report(self, step: int, recent: deque[float]) -> float:
+        """Evaluate and call the report hook at ``step``; the seconds it took (the clock's pause)."""
+        e0, c0 = time.perf_counter(), time.process_time()
+        error = evaluate(self.model, self.test_batches, self.dtype)
+        self.model.train()
+        self.eval_paused_cpu += time.process_time() - c0
+        info = {
+            "steps": step,
+            "epochs": step / self.steps_per_epoch,
+            "train_loss": recent[-1] if recent else math.nan,
+            "test_error": error,
+        }
+        self.on_report(self.report_steps[step], info)  # type: ignore[misc]
+        return time.perf_counter() - e0
+
     def scores(self) -> dict[str, float]:
         """Every score of the trained run (``TrainConfig.scores``); the model is left in eval mode."""
         t0, cpu0 = time.perf_counter(), time.process_time()
@@ -249,7 +285,7 @@ class _Run:
         step = images = epoch = 0
         lr = 0.0
         paused = 0.0  # evaluation time, not counted against the budget
-        bar = _Bar(self.budget, self.total_steps, self.progress)
+        bar = TrainBar(self.budget, self.total_steps, self.progress)
         start = time.perf_counter()
 
         def elapsed() -> float:
@@ -287,10 +323,12 @@ class _Run:
                         self.model.train()
                         paused += time.perf_counter() - e0
                         self.eval_paused_cpu += time.process_time() - c0
-                    if len(pending) >= self.check_every:
+                    if len(pending) >= self.check_every or step in self.report_steps:
                         reason = flush()
                         if reason:
                             return _Outcome(step, images, elapsed(), math.nan, reason)
+                    if step in self.report_steps:  # after the divergence check: a curve of finite losses
+                        paused += self._report(step, recent)
                     bar.update(step, elapsed(), epoch, recent, images)
                 if pending:
                     reason = flush()
@@ -341,40 +379,3 @@ def divergence(loss: float, num_classes: int) -> str | None:
 
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else math.nan
-
-
-class _Bar:
-    """tqdm on stderr: steps for an epoch budget, seconds for a time budget; epoch, loss, img/s."""
-
-    def __init__(self, budget: Budget, total_steps: int | None, enabled: bool) -> None:
-        self.by_time = total_steps is None
-        self.bar = (
-            tqdm(
-                total=float(budget.seconds) if self.by_time else total_steps,
-                unit="s" if self.by_time else "step",
-                file=sys.stderr,
-                dynamic_ncols=True,
-                leave=False,
-                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}{postfix}]" if self.by_time else None,
-            )
-            if enabled
-            else None
-        )
-        self.last = 0.0
-
-    def update(self, step: int, elapsed: float, epoch: int, recent: deque[float], images: int) -> None:
-        if self.bar is None or (elapsed - self.last < 0.5 and step > 1):
-            return
-        self.last = elapsed
-        if self.by_time:
-            self.bar.n = min(elapsed, self.bar.total)
-        else:
-            self.bar.n = step
-        loss = recent[-1] if recent else math.nan
-        self.bar.set_description(f"epoch {epoch}", refresh=False)
-        self.bar.set_postfix_str(f"loss {loss:.3f}, {images / max(elapsed, 1e-9):.0f} img/s", refresh=False)
-        self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
