@@ -39,7 +39,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("designspace.principles",),
     ("designspace.spaces", "designspace.train"),
     ("designspace.models", "designspace.data"),
-    ("designspace.specs", "designspace.registry", "designspace.tomlfile"),
+    ("designspace.specs", "designspace.parts", "designspace.registry", "designspace.tomlfile"),
     ("designspace.ui",),
     ("designspace.errors",),
 )

@@ -7,9 +7,12 @@ into a one-line message.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
+
+from designspace.ui.messages import unknown_name_message
+
+__all__ = ["Registry", "unknown_name_message"]  # unknown_name_message: its home is designspace.ui.messages
 
 T = TypeVar("T")
 
@@ -55,14 +58,3 @@ class Registry(Generic[T]):
 
     def items(self) -> list[tuple[str, T]]:
         return [(n, self._items[n]) for n in self.names()]
-
-
-def unknown_name_message(kind: str, name: str, known: object) -> str:
-    """``unknown <kind> 'x'; did you mean: a, b?`` (or the full list when nothing is close)."""
-    names = sorted(str(n) for n in known)  # type: ignore[attr-defined]
-    close = difflib.get_close_matches(str(name), names, n=5, cutoff=0.5)
-    if close:
-        hint = "did you mean: " + ", ".join(close)
-    else:
-        hint = "known: " + ", ".join(names[:40]) + (" ..." if len(names) > 40 else "")
-    return f"unknown {kind} {name!r}; {hint}"

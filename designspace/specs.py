@@ -20,34 +20,31 @@ Conventions (Radosavovic et al. 2019/2020):
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
+
+from designspace.parts import PART_NAMES
+from designspace.ui import checks
+from designspace.ui.messages import unknown_name_message
 
 __all__ = ["StemSpec", "StageSpec", "HeadSpec", "NetSpec"]
 
 
 def _fail(field_name: str, value: object, why: str) -> None:
-    raise ValueError(f"{field_name}={value!r}: {why}")
+    raise checks.fail(field_name, value, why)
 
 
 def _int(obj: object, name: str, *, minimum: int | None = None) -> None:
-    value = getattr(obj, name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        _fail(name, value, "must be an integer")
-    if minimum is not None and value < minimum:
-        _fail(name, value, f"must be >= {minimum}")
+    checks.integer(name, getattr(obj, name), low=minimum)
 
 
 def _float(obj: object, name: str, *, minimum: float | None = None, positive: bool = False) -> None:
     value = getattr(obj, name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        _fail(name, value, "must be a finite number")
-    object.__setattr__(obj, name, float(value))
+    object.__setattr__(obj, name, checks.number(name, value))
     if positive and value <= 0:
         _fail(name, value, "must be positive")
-    if minimum is not None and value < minimum:
-        _fail(name, value, f"must be >= {minimum}")
+    if minimum is not None:
+        checks.number(name, value, low=minimum)
 
 
 def _optional_int(obj: object, name: str, *, minimum: int) -> None:
@@ -81,14 +78,10 @@ def _as_dict(obj: Any) -> dict[str, Any]:
 
 
 def _known(kind: str, name: str, value: object) -> None:
-    # Imported lazily: the registries import this module.
-    from designspace.models import registries
-
-    reg = registries.REGISTRIES[kind]
     if not isinstance(value, str):
         _fail(name, value, "must be a string")
-    if value not in reg:
-        raise ValueError(f"{name}={value!r}: " + registries.unknown(kind, value))
+    if value not in PART_NAMES[kind]:
+        raise ValueError(f"{name}={value!r}: " + unknown_name_message(kind, value, PART_NAMES[kind]))
 
 
 @dataclass(frozen=True)
@@ -140,8 +133,7 @@ class StageSpec:
         _float(self, "bottleneck", positive=True)
         _int(self, "group_width", minimum=0)
         _float(self, "se", minimum=0.0)
-        if not isinstance(self.bn, bool):
-            _fail("bn", self.bn, "must be true or false")
+        checks.flag("bn", self.bn)
         wb = self.width / self.bottleneck
         if abs(wb - round(wb)) > 1e-9 or round(wb) < 1:
             _fail("bottleneck", self.bottleneck, f"width {self.width} / bottleneck is not a positive integer")
@@ -212,8 +204,7 @@ class HeadSpec:
             _fail("dropout", self.dropout, "must be < 1")
         _int(self, "pool_size", minimum=1)
         _known("activation", "activation", self.activation)
-        if not isinstance(self.bn, bool):
-            _fail("bn", self.bn, "must be true or false")
+        checks.flag("bn", self.bn)
 
 
 @dataclass(frozen=True)
@@ -280,25 +271,16 @@ class NetSpec:
         return tuple(s.width for s in self.stages)
 
     def with_num_classes(self, num_classes: int) -> NetSpec:
-        from dataclasses import replace
-
         return replace(self, head=replace(self.head, num_classes=num_classes))
 
     def with_in_channels(self, in_channels: int) -> NetSpec:
-        from dataclasses import replace
-
         stem = self.stem
         width = in_channels if stem.kind == "none" else stem.width
         return replace(self, stem=replace(stem, in_channels=in_channels, width=width))
 
 
 def _check_keys(where: str, data: dict[str, Any], allowed: set[str], required: set[str] = frozenset()) -> None:
-    for key in data:
-        if key not in allowed:
-            raise ValueError(f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
-    for key in required:
-        if key not in data:
-            raise ValueError(f"{where}: missing key {key!r}")
+    checks.keys(where, data, allowed, sorted(required))
 
 
 def _from_fields(cls: type, where: str, data: Any) -> Any:

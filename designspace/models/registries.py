@@ -14,7 +14,8 @@ from designspace.models.blocks.res_basic import ResBasicBlock
 from designspace.models.blocks.res_bottleneck import ResBottleneckBlock
 from designspace.models.blocks.vanilla import VanillaBlock
 from designspace.models.blocks.vgg import VGGBlock
-from designspace.registry import Registry, unknown_name_message
+from designspace.parts import PART_NAMES
+from designspace.registry import Registry
 
 BLOCKS: Registry[type[Block]] = Registry("block")
 BLOCKS.register("vanilla", VanillaBlock)
@@ -43,5 +44,14 @@ HEADS.register("nin", heads.NiNHead)
 REGISTRIES: dict[str, Registry] = {"block": BLOCKS, "stem": STEMS, "head": HEADS, "activation": ACTIVATIONS}
 
 
-def unknown(kind: str, name: str) -> str:
-    return unknown_name_message(kind, name, REGISTRIES[kind].names())
+def _check_vocabulary() -> None:
+    """Each registry's names are :data:`designspace.parts.PART_NAMES` (what specs accept), exactly."""
+    for kind, registry in REGISTRIES.items():
+        if sorted(registry.names()) != sorted(PART_NAMES[kind]):
+            raise ImportError(
+                f"{kind} names registered ({', '.join(sorted(registry.names()))}) differ from "
+                f"designspace.parts.PART_NAMES[{kind!r}] ({', '.join(sorted(PART_NAMES[kind]))}): keep them equal"
+            )
+
+
+_check_vocabulary()
