@@ -30,6 +30,9 @@ import numpy as np
 
 from designspace.models.network import stem_output_size
 
+#: the stages of a four-stage network (the spaces of :mod:`designspace.spaces.fourstage`)
+NUM_STAGES = 4
+
 __all__ = ["four_stage_complexity", "stage_sizes", "BLOCKS"]
 
 Arr = np.ndarray

@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from designspace.spaces.base import Narrowing
-from designspace.spaces.fourstage import NUM_STAGES
+from designspace.spaces.batch_cx import NUM_STAGES
+from designspace.spaces.records import Narrowing
 from designspace.spaces.regime import Regime, format_quantity
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -29,13 +29,13 @@ import numpy as np
 
 from designspace.models.compat import check_group_rule
 from designspace.spaces.base import NUM_CLASSES, STEM_WIDTH, DesignSpace, Narrowing, is_small
-from designspace.spaces.batch_cx import four_stage_complexity
+from designspace.spaces.batch_cx import NUM_STAGES, four_stage_complexity
+from designspace.spaces.bounds import narrow_four_stage
 from designspace.spaces.regime import Regime
 from designspace.specs import HeadSpec, NetSpec, StageSpec, StemSpec
 
 __all__ = ["Knob", "StageRule", "FourStageSpace", "NUM_STAGES", "multisets", "count_settings"]
 
-NUM_STAGES = 4
 MODES = ("stage", "shared", "sorted")
 
 
@@ -235,6 +235,4 @@ class FourStageSpace(DesignSpace):
         )
 
     def narrow(self, resolution: int, regime: Regime) -> Narrowing:
-        from designspace.spaces.bounds import narrow_four_stage
-
         return narrow_four_stage(self, resolution, regime)

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from designspace.spaces.base import Narrowing, SampleResult, check_resolution, effective_values
+from designspace.models.network import network_complexity
+from designspace.spaces.records import Narrowing, SampleResult, check_resolution, effective_values
 from designspace.spaces.regime import Regime, format_quantity
 from designspace.spaces.trials import BatchTrial
 
@@ -114,8 +115,6 @@ def sample(
                     last_accept = draws + int(idx[-1]) + 1
                 draws += int(idx[-1]) + 1 if len(records) == n else batch
                 continue
-            from designspace.models.network import network_complexity
-
             for j in range(batch):  # per-spec complexity, only as far as needed
                 draws += 1
                 if valid is not None and not valid[j]:
