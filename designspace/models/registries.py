@@ -1,4 +1,4 @@
-"""The registries of model parts. Adding a block = one small file + one line here."""
+"""The registries of model parts. Adding a block = one small file + one line here + its name in designspace/parts.py."""
 
 from __future__ import annotations
 

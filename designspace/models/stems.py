@@ -18,34 +18,32 @@ class Stem(nn.Module):
         raise NotImplementedError
 
 
-class CifarStem(Stem):
+class ConvStem(Stem):
+    """One ``kernel`` x ``kernel`` conv-BN-ReLU with ``stride``: the stems below differ only in those."""
+
+    kernel = 3
+    stride = 1
+
+    def __init__(self, spec: StemSpec) -> None:
+        super().__init__()
+        self.conv = ConvBN(spec.in_channels, spec.width, self.kernel, self.stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)
+
+    @classmethod
+    def complexity(cls, cx: Cx, spec: StemSpec) -> Cx:
+        return ConvBN.complexity(cx, spec.in_channels, spec.width, cls.kernel, cls.stride)
+
+
+class CifarStem(ConvStem):
     summary = "3x3 conv stride 1 + BN + ReLU (CIFAR ResNets)"
-
-    def __init__(self, spec: StemSpec) -> None:
-        super().__init__()
-        self.conv = ConvBN(spec.in_channels, spec.width, 3, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(x)
-
-    @staticmethod
-    def complexity(cx: Cx, spec: StemSpec) -> Cx:
-        return ConvBN.complexity(cx, spec.in_channels, spec.width, 3, 1)
+    kernel, stride = 3, 1
 
 
-class SimpleStem(Stem):
+class SimpleStem(ConvStem):
     summary = "3x3 conv stride 2 + BN + ReLU (AnyNet/RegNet)"
-
-    def __init__(self, spec: StemSpec) -> None:
-        super().__init__()
-        self.conv = ConvBN(spec.in_channels, spec.width, 3, 2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(x)
-
-    @staticmethod
-    def complexity(cx: Cx, spec: StemSpec) -> Cx:
-        return ConvBN.complexity(cx, spec.in_channels, spec.width, 3, 2)
+    kernel, stride = 3, 2
 
 
 class ImageNetStem(Stem):

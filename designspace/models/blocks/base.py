@@ -16,7 +16,7 @@ from designspace.specs import StageSpec
 
 
 class Block(nn.Module):
-    #: one-line description shown by ``designspace blocks``/docs
+    #: what the block computes, in one line (documentation; no command prints it)
     summary: ClassVar[str] = ""
     #: a network whose last stage uses this block ends with BN-ReLU (DenseNet)
     final_norm: ClassVar[bool] = False
