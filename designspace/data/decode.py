@@ -16,6 +16,7 @@ from torchvision.transforms.v2 import functional as TF
 from tqdm import tqdm
 
 from designspace.data.cache import file_row
+from designspace.ui.messages import first_line
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 SPLITS = ("train", "test")
@@ -84,7 +85,7 @@ def _decode(path: str | Path, mode: ImageReadMode, what: str) -> torch.Tensor:
                 gray = mode == ImageReadMode.GRAY or (mode == ImageReadMode.UNCHANGED and im.mode in _PIL_GRAY)
                 a = np.asarray(im.convert("L" if gray else "RGB"))
         except Exception:
-            raise ValueError(f"{what}: cannot decode {path}: {str(e).splitlines()[0]}") from None
+            raise ValueError(f"{what}: cannot decode {path}: {first_line(e)}") from None
         t = torch.from_numpy(a.copy())
         return t[None] if t.dim() == 2 else t.permute(2, 0, 1).contiguous()
 

@@ -25,6 +25,7 @@ from designspace.data.imagefolder import load_tree
 from designspace.data.locate import data_places, download_dir, downloads_allowed
 from designspace.data.source import LoadRequest, dataset_from_entry, entry_with_stats, no_argument
 from designspace.errors import UsageError
+from designspace.ui.messages import first_line
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,8 @@ class TorchvisionSource:
                 for train in (True, False):
                     cls(root=str(target), train=train, download=True)
         except Exception as e:
-            why = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise UsageError(
-                f"{self.name} not found in {searched}, and the download failed ({why}); {self._hint()}"
+                f"{self.name} not found in {searched}, and the download failed ({first_line(e)}); {self._hint()}"
             ) from None
         return Found("torchvision", target)
 
