@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from designspace.errors import UsageError
 from designspace.study.slots import reason_of
 
 if TYPE_CHECKING:
@@ -121,7 +122,10 @@ def trials_frame(storage: str, studies: Sequence[str]) -> pd.DataFrame:
 
 
 def write_frame(frame: pd.DataFrame, out: str | Path) -> Path:
-    """Write ``frame`` as ``.csv`` or ``.parquet`` (Parquet needs pyarrow)."""
+    """Write ``frame`` as ``.csv`` or ``.parquet`` (Parquet needs pyarrow) into an existing directory.
+
+    A missing directory, a directory in the file's place or an unwritable file raises ``UsageError``.
+    """
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet"):
@@ -133,9 +137,15 @@ def write_frame(frame: pd.DataFrame, out: str | Path) -> Path:
             raise ValueError(
                 "writing .parquet needs pyarrow: pip install 'designspace[parquet]' (or write .csv)"
             ) from None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        frame.to_csv(out, index=False)
-    else:
-        frame.to_parquet(out, index=False)
+    if not out.parent.is_dir():  # a typo in the path is not a reason to make directories
+        raise UsageError(f"--out {str(out)!r}: directory {str(out.parent)!r} does not exist; create it first")
+    if out.is_dir():
+        raise UsageError(f"--out {str(out)!r} is a directory; name a .csv or .parquet file")
+    try:
+        if suffix == ".csv":
+            frame.to_csv(out, index=False)
+        else:
+            frame.to_parquet(out, index=False)
+    except OSError as e:
+        raise UsageError(f"--out {str(out)!r}: cannot write: {e.strerror or e}") from None
     return out

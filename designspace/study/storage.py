@@ -3,7 +3,14 @@
 * ``sqlite:///results/NAME.db``: an embedded file, no set-up (the default, one machine);
 * ``postgresql://user:password@host:port/db`` (or ``mysql://...``): a database server, many machines;
 * ``journal:PATH``: Optuna's JournalStorage, an append-only log on a shared file system (NFS,
-  Lustre...), many machines without a database server.
+  Lustre...), many machines without a database server;
+* ``grpc://HOST:PORT``: a storage served by ``designspace storage serve`` (Optuna's gRPC proxy),
+  many workers without one database connection each.
+
+A storage that cannot be opened (unreachable, corrupt, read-only) raises :class:`StorageError`:
+one line, exit 2. A one-shot open (``create=False``: status, export) fails within seconds; only
+opening for a worker (``create=True``) retries, since workers starting together race to create
+the schema.
 """
 
 from __future__ import annotations
@@ -18,9 +25,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from optuna.storages import BaseStorage
 
-__all__ = ["StorageURL", "default_url", "open_storage", "parse_url"]
+from designspace.errors import UsageError
 
-_FORMS = "sqlite:///PATH.db, postgresql://USER:PASSWORD@HOST/DB, mysql://... or journal:PATH"
+__all__ = ["StorageError", "StorageURL", "default_url", "first_line", "open_storage", "parse_url"]
+
+_FORMS = "sqlite:///PATH.db, postgresql://USER:PASSWORD@HOST/DB, mysql://..., journal:PATH or grpc://HOST:PORT"
+#: seconds to wait for a database server's answer when connecting (one-shot commands, workers)
+CONNECT_TIMEOUT = {False: 2, True: 10}
+
+
+class StorageError(UsageError, ValueError):
+    """The storage cannot be opened or used (unreachable, corrupt, read-only): one line, exit 2.
+
+    A ``ValueError`` too, as a storage that cannot be opened always was here."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +47,8 @@ class StorageURL:
     url: str
     kind: str
     path: str | None = None  # the file, for sqlite and journal
+    host: str | None = None  # grpc
+    port: int | None = None  # grpc
 
     def __str__(self) -> str:
         return self.url
@@ -66,6 +85,11 @@ def parse_url(url: str) -> StorageURL:
         if path == ":memory:":
             raise ValueError("storage URL sqlite:///:memory: is not shared between workers; name a file")
         return StorageURL(url=url, kind="sqlite", path=path)
+    if url.startswith("grpc://"):
+        host, _, port = url[len("grpc://") :].rstrip("/").rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"storage URL {url!r}: use grpc://HOST:PORT")
+        return StorageURL(url=url, kind="grpc", host=host, port=int(port))
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme.split("+", 1)[0] in ("postgresql", "postgres", "mysql", "mariadb", "oracle", "mssql"):
         if scheme.startswith("postgres:") or scheme == "postgres":
@@ -75,33 +99,77 @@ def parse_url(url: str) -> StorageURL:
 
 
 def open_storage(url: str | StorageURL, *, create: bool = True, retries: int = 5) -> BaseStorage:
-    """An Optuna storage for ``url``.
+    """An Optuna storage for ``url``; :class:`StorageError` (one line) when it cannot be opened.
 
-    ``create=False`` refuses to create a missing SQLite or journal file (for ``status``/``export``).
-    Opening a fresh database from many processes at once can race on creating its tables, so a
-    failed open is retried a few times.
+    ``create=False`` refuses to create a missing SQLite or journal file (for ``status``/``export``)
+    and tries once, with a short connection timeout: a corrupt or unreachable storage is reported
+    within seconds. ``create=True`` (a worker) creates the file's directory if missing and retries a
+    failed open a few times: opening a fresh database from many processes at once can race on
+    creating its tables. Errors no retry cures (a corrupt or read-only file) are not retried.
     """
     parsed = url if isinstance(url, StorageURL) else parse_url(url)
+    if parsed.kind == "grpc":
+        return _grpc(parsed)
     if parsed.path is not None:
-        path = Path(parsed.path)
-        if not create and not path.is_file():
-            raise FileNotFoundError(f"storage {parsed.display}: {path} does not exist")
-        if create:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        _check_file(parsed, create)
     if parsed.kind == "journal":
-        return _journal(parsed.path)  # type: ignore[arg-type]
-    for attempt in range(retries):
         try:
-            return _rdb(parsed)
+            return _journal(parsed.path)  # type: ignore[arg-type]
+        except OSError as e:
+            raise StorageError(f"storage {parsed.display}: cannot open: {first_line(e)}") from None
+    tries = retries if create else 1
+    for attempt in range(tries):
+        try:
+            return _rdb(parsed, CONNECT_TIMEOUT[create])
         except (ValueError, ImportError) as e:
             if isinstance(e, ImportError):
-                raise ValueError(f"storage {parsed.display}: {_first_line(e)}") from None
+                raise ValueError(f"storage {parsed.display}: {first_line(e)}") from None
             raise
         except Exception as e:  # a lost race creating the schema, a server still starting
-            if attempt == retries - 1:
-                raise ValueError(f"storage {parsed.display}: cannot open: {_first_line(e)}") from None
+            if attempt == tries - 1 or _permanent(e):
+                raise StorageError(f"storage {parsed.display}: cannot open: {_cause(e)}") from None
             time.sleep(0.2 + random.random() * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def _check_file(parsed: StorageURL, create: bool) -> None:
+    """The storage file can be what it must: an existing file, or one its directory can take."""
+    path = Path(parsed.path)  # type: ignore[arg-type]
+    if path.is_dir():
+        raise StorageError(f"storage {parsed.display}: {path} is a directory, not a file")
+    if not create:
+        if not path.is_file():
+            raise FileNotFoundError(f"storage {parsed.display}: {path} does not exist")
+        return
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StorageError(f"storage {parsed.display}: cannot create its directory {parent}: {first_line(e)}") from None
+    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.R_OK | os.W_OK)):
+        raise StorageError(f"storage {parsed.display}: {path if path.exists() else parent} is not writable")
+
+
+def _permanent(e: BaseException) -> bool:
+    """An open that fails this way fails again: a corrupt or read-only file."""
+    from designspace.study.outage import is_permanent
+
+    return is_permanent(e)
+
+
+def _cause(e: BaseException) -> str:
+    from designspace.study.outage import cause_of
+
+    return cause_of(e)
+
+
+def _grpc(parsed: StorageURL) -> BaseStorage:
+    try:
+        from designspace.study.grpc_proxy import open_grpc
+    except ImportError as e:
+        why = first_line(e)
+        raise StorageError(f"storage {parsed.display}: the gRPC storage is not available here ({why})") from None
+    return open_grpc(parsed.host, parsed.port)
 
 
 def _journal(path: str) -> BaseStorage:
@@ -111,7 +179,7 @@ def _journal(path: str) -> BaseStorage:
     return JournalStorage(JournalFileBackend(path))
 
 
-def _rdb(parsed: StorageURL) -> BaseStorage:
+def _rdb(parsed: StorageURL, connect_timeout: float = 10) -> BaseStorage:
     from optuna.storages import RDBStorage
 
     engine_kwargs: dict = {}
@@ -122,6 +190,8 @@ def _rdb(parsed: StorageURL) -> BaseStorage:
     else:
         engine_kwargs["pool_pre_ping"] = True
         url = _with_driver(url)
+        if url.startswith("postgresql"):
+            engine_kwargs["connect_args"] = {"connect_timeout": max(1, int(connect_timeout))}
     storage = RDBStorage(url, engine_kwargs=engine_kwargs)
     if parsed.kind == "sqlite":
         _immediate_transactions(storage.engine)
@@ -162,6 +232,6 @@ def _with_driver(url: str) -> str:
     raise ValueError("postgresql storage needs a driver: pip install 'designspace[postgres]' (psycopg2-binary)")
 
 
-def _first_line(e: BaseException) -> str:
+def first_line(e: BaseException) -> str:
     text = str(e).strip().splitlines()
     return text[0] if text else type(e).__name__
