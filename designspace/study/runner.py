@@ -22,6 +22,7 @@ from designspace.study.config import StudyConfig
 from designspace.study.join import StudyHandle
 from designspace.study.logline import RESULT_EVENT, duration, stamped
 from designspace.study.storage import StorageURL
+from designspace.study.view import Watch
 
 __all__ = ["RunPlan", "plan_run", "run_study", "worker_process"]
 
@@ -109,10 +110,11 @@ def worker_process(
     """
     from designspace.errors import UsageError
     from designspace.study.objective import DeviceFault
+    from designspace.study.signals import die_with_parent
     from designspace.study.worker import run_worker, stop_on_signals
 
     stop_on_signals()
-    _die_with_parent()
+    die_with_parent()
     try:
         run_worker(
             config,
@@ -137,29 +139,14 @@ def worker_process(
         sys.exit(1)
 
 
-def _die_with_parent() -> None:
-    """Linux: SIGTERM this worker when the parent ``study run`` dies (even by SIGKILL), so that
-    it marks its trial interrupted instead of running on unseen."""
-    import ctypes
-    import signal
-
-    parent = os.getppid()
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the worker finishes the study on its own
-        return
-    if os.getppid() != parent:  # the parent died before prctl
-        os.kill(os.getpid(), signal.SIGTERM)
-
-
 class _Bar:
     """The study's progress on a terminal: a tqdm bar fed from the storage."""
 
     def __init__(self, handle: StudyHandle, enabled: bool) -> None:
         from tqdm import tqdm
 
-        ledger = handle.ledger()
+        self.look = Watch(handle, self.write)
+        ledger = self.look.ledger()
         self.handle = handle
         self.bar = tqdm(
             total=ledger.budget,
@@ -174,7 +161,7 @@ class _Bar:
         )
 
     def update(self) -> Any:
-        ledger = self.handle.ledger()
+        ledger = self.look.ledger()
         self.bar.total = ledger.budget
         self.bar.n = len(ledger.settled)
         self.bar.set_postfix_str(_counts(ledger), refresh=False)
@@ -193,14 +180,15 @@ class _Lines:
     finished trial, with its result, the counts and the time left; no carriage returns."""
 
     def __init__(self, handle: StudyHandle) -> None:
-        ledger = handle.ledger()
+        self.look = Watch(handle, self.write_raw)
+        ledger = self.look.ledger()
         self.handle = handle
         self.seen = set(ledger.settled)  # results from before this run are not repeated
         self.start = time.monotonic()
         self.start_settled = len(ledger.settled)
 
     def update(self) -> Any:
-        ledger = self.handle.ledger()
+        ledger = self.look.ledger()
         new = sorted((t.number, slot) for slot, t in ledger.settled.items() if slot not in self.seen)
         for number, slot in new:
             self.seen.add(slot)
