@@ -2,6 +2,7 @@
 
 run CONFIG      N workers on this machine with a progress bar; resumable; ends with the EDF plot
 worker CONFIG   one worker (start N copies anywhere on one --storage: SLURM, Kubernetes, ssh)
+submit CONFIG   N workers as a SLURM job array (submitit; [cluster] table or flags)
 status [STUDY]  counts per state, best trials, throughput
 export STUDY    one row per trial as .csv or .parquet
 """
@@ -45,6 +46,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--results", default="results", help="folder for the default storage")
     w.add_argument("--quiet", action="store_true", help="no line per trial")
     w.set_defaults(func=run_worker)
+
+    b = ss.add_parser("submit", help="N workers as a SLURM job array (submitit; [cluster] in the TOML)")
+    b.add_argument("config", help="the study's TOML file (on a file system the compute nodes share)")
+    b.add_argument("--storage", help=STORAGE_HELP + "; one every node reaches")
+    b.add_argument("--workers", type=int, help="array size: worker tasks (cluster.workers)")
+    b.add_argument("--partition", help="SLURM partition (cluster.partition)")
+    b.add_argument("--time", type=int, help="minutes per worker (cluster.time)")
+    b.add_argument("--gpus", type=int, help="GPUs per worker (cluster.gpus_per_worker)")
+    b.add_argument("--cpus", type=int, help="cores per worker, its torch threads (cluster.cpus_per_worker)")
+    b.add_argument("--mem-gb", type=float, help="memory per worker (cluster.mem_gb)")
+    b.add_argument("--folder", help="submitit's scripts and logs (cluster.folder)")
+    b.add_argument("--cluster", default="auto", help="slurm, local (processes here) or auto (slurm if sbatch exists)")
+    b.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    b.add_argument("--results", default="results", help="folder for the default storage")
+    b.add_argument("--wait", action="store_true", help="wait for every worker; exit 1 if one failed")
+    b.set_defaults(func=run_submit)
 
     s = ss.add_parser("status", help="a study's progress, best trials and throughput")
     s.add_argument("study", nargs="?", help="study name or TOML file (default: list the storage's studies)")
@@ -190,6 +207,33 @@ def run_worker(args: argparse.Namespace) -> int:
         f"study {handle.name}: {len(ledger.settled)}/{ledger.budget} with a result"
     )
     return 0
+
+
+def run_submit(args: argparse.Namespace) -> int:
+    from designspace.cli import main
+    from designspace.study.submit import submit_workers, worker_argv
+
+    config, url, handle = _open_for_run(args)  # created now: errors here, not in N array tasks
+    flags = dict(workers=args.workers, partition=args.partition, time=args.time, gpus_per_worker=args.gpus)
+    flags.update(cpus_per_worker=args.cpus, mem_gb=args.mem_gb, folder=args.folder)
+    spec = config.cluster_spec().overridden(**flags)  # a bad flag's error names its cluster.KEY (see --help)
+    if handle.url.kind == "sqlite" and args.cluster != "local":
+        _say(f"warning: {handle.url.display} is a SQLite file: workers on other nodes need postgresql:// or journal:")
+    threads = spec.cpus_per_worker
+    argv = worker_argv(args.config, handle.url.url, device=args.device, threads=threads, results=args.results)
+    submission = submit_workers(spec, config.name, argv, main, cluster=args.cluster)
+    _say(
+        f"study {config.name}: {spec.workers} worker(s) submitted ({submission.cluster}), jobs"
+        f" {', '.join(submission.job_ids)}; logs in {submission.folder}; progress: designspace study status"
+        f" {config.name} --storage {handle.url.display}"
+    )
+    codes = submission.wait() if args.wait else []
+    submission.jobs.clear()  # submitit's job objects clean up now, not at interpreter exit (noise there)
+    if not args.wait:
+        return 0
+    ledger = handle.ledger()
+    _say(f"workers ended {codes}; study {config.name}: {len(ledger.settled)}/{ledger.budget} with a result")
+    return 0 if all(c == 0 for c in codes) else 1
 
 
 def run_status(args: argparse.Namespace) -> int:

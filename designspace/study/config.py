@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from designspace.models.compat import GROUP_RULES
+from designspace.study.cluster import ClusterSpec
 from designspace.study.pruners import check_pruning
 from designspace.study.values import (
     BadValue,
@@ -138,6 +139,7 @@ class StudyConfig:
     sequential: tuple[tuple[str, Any], ...] = ()  # [sequential]: interim looks (designspace.study.sequential)
     pruner: str = "none"  # search mode: stops bad models early (designspace.study.pruners)
     pruning: tuple[tuple[str, Any], ...] = ()  # [pruner]: the pruner's settings
+    cluster: tuple[tuple[str, Any], ...] = ()  # [cluster]: study submit's job array (study.cluster)
     storage: str | None = None
     heartbeat_interval: float = 10.0
     grace_period: float = 60.0
@@ -205,6 +207,13 @@ class StudyConfig:
                 check_positive_number(value, key)
         train = self.train.items() if isinstance(self.train, dict) else self.train
         self._check_pruning()
+        cluster = self.cluster.items() if isinstance(self.cluster, dict) else self.cluster
+        cluster = tuple(sorted((str(k), tuple(v) if isinstance(v, list) else v) for k, v in cluster))
+        object.__setattr__(self, "cluster", cluster)
+        try:
+            ClusterSpec.from_items(cluster)
+        except (ValueError, TypeError) as e:
+            raise BadValue(str(e)) from None
         object.__setattr__(self, "train", tuple(sorted((str(k), frozen_value(v, f"train.{k}")) for k, v in train)))
 
     def _check_pruning(self) -> None:
@@ -248,6 +257,8 @@ class StudyConfig:
             out["sequential"] = {k: list(v) if isinstance(v, tuple) else v for k, v in self.sequential}
         if self.pruning:
             out["pruner"] = dict(self.pruning)
+        if self.cluster:
+            out["cluster"] = {k: list(v) if isinstance(v, tuple) else v for k, v in self.cluster}
         return out
 
     @classmethod
@@ -264,13 +275,13 @@ class StudyConfig:
         if not isinstance(data, dict):
             raise BadValue("a study config must be a table of sections")
         kwargs: dict[str, Any] = {"source": source}
-        allowed_sections = [*_LAYOUT, "train", "sequential", "pruner"]
+        allowed_sections = [*_LAYOUT, "train", "sequential", "pruner", "cluster"]
         for section, body in data.items():
             if section not in allowed_sections:
                 raise BadValue(f"unknown key {section!r}{did_you_mean(section, allowed_sections)}")
             if not isinstance(body, dict):
                 raise bad_value(section, body, f"must be a table: [{section}]")
-            if section in ("train", "sequential", "pruner"):
+            if section in ("train", "sequential", "pruner", "cluster"):
                 kwargs["pruning" if section == "pruner" else section] = tuple(body.items())
                 continue
             for key, value in body.items():
@@ -288,6 +299,10 @@ class StudyConfig:
             return cls(**kwargs)
         except TypeError as e:  # pragma: no cover - every field has a TOML key
             raise BadValue(str(e)) from None
+
+    def cluster_spec(self) -> ClusterSpec:
+        """The ``[cluster]`` table: how ``study submit`` launches the workers."""
+        return ClusterSpec.from_items(self.cluster)
 
     def with_trials(self, trials: int) -> StudyConfig:
         return replace(self, trials=trials)
@@ -314,6 +329,7 @@ class StudyConfig:
         for key in ("trials", "storage", "heartbeat_interval", "grace_period"):
             d["study"].pop(key, None)
         d.pop("sequential", None)  # a stopping rule, like the budget
+        d.pop("cluster", None)  # where its workers run
         return d
 
 
