@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from designspace.cli import main
 from designspace.study.cluster import ClusterSpec
 from designspace.study.config import StudyConfig
 from designspace.study.join import open_existing
-from designspace.study.submit import executor_parameters, worker_argv
+from designspace.study.submit import executor_parameters, run_task, worker_argv
 
 pytest.importorskip("submitit")
 
@@ -95,6 +97,26 @@ def test_the_array_asks_slurm_for_the_configured_resources():
     assert argv[3:] == ["--storage", "postgresql://h/db", "--device", "cuda", "--threads", "8", "--results"] + [
         str(Path("res").resolve())
     ]
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR2"), reason="POSIX signals")
+def test_a_task_turns_submitits_warning_signal_into_the_workers_sigterm():
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt("SIGTERM")  # as the worker's stop_on_signals does
+
+    def entry(argv: list[str]) -> int:
+        os.kill(os.getpid(), signal.SIGUSR2)  # submitit's time-limit / pre-emption warning
+        time.sleep(5)
+        return 0
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGUSR2)}
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+            run_task(entry, ["study", "worker"])
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _fake_slurm(bin_dir: Path) -> Path:

@@ -2,9 +2,12 @@
 
 Every array task runs the worker entry point (``designspace study worker CONFIG --storage URL``),
 so the tasks cooperate through the storage exactly as hand-started workers do: they claim WAITING
-trials until the budget is met, and a task that SLURM stops (time limit, pre-emption: SIGTERM)
-re-queues its running trial for the others or for a later array. The study is created before
-submission, so a bad config or an unreachable storage fails on the submitting machine.
+trials until the budget is met, and a task that SLURM stops re-queues its running trial for the
+others or for a later array: SIGTERM (the time limit, ``scancel``) and submitit's warning signal
+(SIGUSR2, sent 90 s before the time limit or on pre-emption, turned into a SIGTERM here instead of
+submitit's own handling, which would raise inside a running trial) both make the worker mark its
+trial ``interrupted`` and re-queue its model. The study is created before submission, so a bad
+config or an unreachable storage fails on the submitting machine.
 
 ``cluster = "local"`` runs the array as processes on this machine (submitit's local executor: the
 tests use it); ``"slurm"`` needs ``sbatch``; ``"auto"`` picks slurm where ``sbatch`` exists.
@@ -20,7 +23,7 @@ from typing import Any
 
 from designspace.study.cluster import ClusterSpec
 
-__all__ = ["CLUSTERS", "Submission", "executor_parameters", "submit_workers", "worker_argv"]
+__all__ = ["CLUSTERS", "Submission", "executor_parameters", "run_task", "submit_workers", "worker_argv"]
 
 CLUSTERS = ("auto", "slurm", "local")
 #: what a worker task calls: the CLI's ``main(argv) -> exit status`` (passed in, the CLI sits above)
@@ -49,6 +52,16 @@ class Submission:
                 text = str(e).strip().splitlines()
                 out.append(f"{type(e).__name__}: {text[-1] if text else ''}"[:300])
         return out
+
+
+def run_task(entry: Entry, argv: Sequence[str]) -> int:
+    """One array task: the worker entry point, with submitit's SIGUSR2 turned into a SIGTERM."""
+    import os
+    import signal
+
+    if hasattr(signal, "SIGUSR2"):
+        signal.signal(signal.SIGUSR2, lambda signum, frame: os.kill(os.getpid(), signal.SIGTERM))
+    return int(entry(list(argv)))
 
 
 def worker_argv(config_path: str | Path, storage: str, *, device: str, threads: int | None, results: str) -> list[str]:
@@ -105,5 +118,5 @@ def submit_workers(spec: ClusterSpec, name: str, argv: list[str], entry: Entry, 
     folder.mkdir(parents=True, exist_ok=True)
     executor = submitit.AutoExecutor(folder=str(folder), cluster=cluster)
     executor.update_parameters(**executor_parameters(spec, name, cluster))
-    jobs = executor.map_array(entry, [list(argv) for _ in range(spec.workers)])
+    jobs = executor.map_array(run_task, [entry] * spec.workers, [list(argv) for _ in range(spec.workers)])
     return Submission(jobs=list(jobs), folder=folder, cluster=cluster)
