@@ -147,3 +147,14 @@ def test_a_worker_gives_up_on_a_storage_that_stays_away(tmp_path, monkeypatch):
     worker = Worker(handle, noop, poll=0.01, on_event=lambda m: None, patience=0.2)
     with pytest.raises(StorageError, match="giving up"):
         worker.run()
+
+
+def test_a_claim_whose_answer_an_outage_swallowed_is_adopted(tmp_path, monkeypatch):
+    handle = study(tmp_path, 3)
+    monkeypatch.setattr(worker_module, "claim", _flaky(claims.claim, ["after"]))
+    events: list[str] = []
+    worker = Worker(handle, noop, poll=0.01, on_event=events.append, patience=30)
+    worker.outage.sleep = lambda s: None
+    report = worker.run()
+    assert report.results == 3 and len(results(handle)) == 3 and len(handle.trials()) == 3
+    assert any("its claim was stored before the outage" in e for e in events)

@@ -187,10 +187,11 @@ class Worker(Repairs):
         """A claim cut off by an outage may have been stored: then the trial is this worker's."""
         from optuna.trial import TrialState
 
-        unsure, self._unsure = self._unsure, None
+        unsure = self._unsure
         if unsure is None:
             return None
-        now = self.storage.get_trial(unsure._trial_id)
+        now = self.storage.get_trial(unsure._trial_id)  # an outage here: asked again next time
+        self._unsure = None
         if now.state == TrialState.RUNNING and now.user_attrs.get("worker") == self.name:
             self.on_event(f"trial {now.number}: its claim was stored before the outage; running it")
             return self._mine(unsure)
