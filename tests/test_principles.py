@@ -13,7 +13,7 @@ import designspace as ds
 from designspace import principles
 from designspace.principles.base import Principle, project_parent
 from designspace.principles.registry import PRINCIPLES
-from designspace.spaces.regime import Regime
+from designspace.regime import Regime
 
 FLOPS = "4M:8M"
 REGIME = Regime.make(FLOPS)

@@ -32,10 +32,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 from scipy import stats
 
+from designspace import principles
 from designspace.analysis.compare import CLAIMS, DEFAULT_ALPHA, DEFAULT_MARGIN, Interval
 from designspace.analysis.compare import _label as verdict_label
 from designspace.analysis.multiplicity import adjust
-from designspace.spaces.regime import format_quantity
+from designspace.analysis.plots import render
+from designspace.ui.numbers import si
 
 __all__ = [
     "PairedTest",
@@ -182,8 +184,6 @@ def paired_table(
 
     ``claims``: principle -> claim (default: each principle's own, :mod:`designspace.principles`).
     """
-    from designspace import principles
-
     rows, tests = [], []
     for i, (study, g) in enumerate(pairs.groupby("study", sort=False)):
         principle = str(g["principle"].iloc[0])
@@ -255,7 +255,7 @@ def draw_paired(
         ax.axhspan(-margin, margin, color="0.5", alpha=0.08, label=f"±{margin:g} pt margin")
     if x.size and x.min() > 0 and x.max() / x.min() > 10:  # log x only where it spans a decade
         ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: format_quantity(v)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v)))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("parent flops (multiply-adds)")
     ax.set_ylabel("child - parent test error (points)")
@@ -293,8 +293,6 @@ def write_paired(
 ) -> tuple[Path, pd.DataFrame]:
     """``designspace analyze`` of paired studies: ``pairs.csv``, ``paired.csv`` and the
     ``paired_differences`` plot (SVG and PNG) in ``out_dir``; returns (folder, table)."""
-    from designspace.analysis.plots import render
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pairs = pairs_frame(trials)

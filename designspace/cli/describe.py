@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from designspace.ui.numbers import si
+from designspace.ui.table import format_table
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("describe", help="show a model's stages and complexity", description=__doc__)
@@ -14,16 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _si(n: float) -> str:
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(n) >= scale:
-            return f"{n / scale:.2f}{unit}"
-    return str(int(n))
-
-
 def run(args: argparse.Namespace) -> int:
-    from designspace.models.api import complexity, default_resolution, resolve
-    from designspace.models.network import complexity_table
+    from designspace.models.api import complexity, default_resolution, resolve  # deferred: loads torch
+    from designspace.models.network import complexity_table  # deferred: loads torch
 
     spec = resolve(args.model)
     res = args.resolution if args.resolution is not None else default_resolution(args.model)
@@ -46,17 +42,13 @@ def run(args: argparse.Namespace) -> int:
                 str(r.group_width or "-") if is_stage else "",
                 str(r.stride) if is_stage else "",
                 f"{r.out_width}x{r.out_size[0]}x{r.out_size[1]}" if r.name != "head" else f"{r.out_width}",
-                _si(r.flops),
-                _si(r.params),
+                si(r.flops, ".2f"),
+                si(r.params, ".2f"),
             )
         )
-    table.append(("total", "", "", "", "", "", "", "", _si(total["flops"]), _si(total["params"])))
-    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
+    table.append(("total", "", "", "", "", "", "", "", si(total["flops"], ".2f"), si(total["params"], ".2f")))
     name = args.model if not args.model.endswith(".json") else "spec"
     print(f"{name} at {res}x{res} px")
-    for i, row in enumerate(table):
-        print("  ".join(c.rjust(w) if j > 1 else c.ljust(w) for j, (c, w) in enumerate(zip(row, widths))))
-        if i == 0 or i == len(table) - 2:
-            print("  ".join("-" * w for w in widths))
+    print(format_table(table, right=range(2, len(head)), rules=(0, len(table) - 2)))
     print(f"flops {total['flops']:,} (multiply-adds)  params {total['params']:,}  acts {total['acts']:,}")
     return 0

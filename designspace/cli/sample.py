@@ -11,6 +11,9 @@ import argparse
 import json
 import re
 
+from designspace.ui.numbers import si
+from designspace.ui.table import format_table
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sample", help="draw seeded specs from a design space", description=__doc__)
@@ -25,12 +28,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="JSON lines, one record per spec")
     p.set_defaults(func=run)
-
-
-def _si(x: float) -> str:
-    from designspace.spaces.regime import format_quantity
-
-    return format_quantity(x)
 
 
 def _groups(names: tuple[str, ...]) -> list[tuple[str, list[str]]]:
@@ -51,8 +48,8 @@ def _fmt(v: object) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from designspace import spaces
-    from designspace.spaces.sampling import MAX_DRAWS
+    from designspace import spaces  # deferred: loads torch
+    from designspace.spaces.sampling import MAX_DRAWS  # deferred: loads torch
 
     space = spaces.get(args.space)
     result = space.sample_result(
@@ -72,13 +69,9 @@ def run(args: argparse.Namespace) -> int:
     head = ["index", "flops", "params"] + [k for k, _ in groups]
     rows = [head]
     for rec in result.records:
-        cells = [str(rec["index"]), _si(rec["flops"]), _si(rec["params"])]
+        cells = [str(rec["index"]), si(rec["flops"]), si(rec["params"])]
         cells += ["/".join(_fmt(rec[n]) for n in names) for _, names in groups]
         rows.append(cells)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    for i, r in enumerate(rows):
-        print("  ".join(c.rjust(w) for c, w in zip(r, widths)))
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
+    print(format_table(rows, right=range(len(head))))
     print(result.summary())
     return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from designspace.ui.table import format_table
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("spaces", help="list design spaces (size, description) or show one", description=__doc__)
@@ -18,7 +20,7 @@ def _count(n: int | None) -> str:
 
 
 def _dist(d: object) -> str:
-    from designspace.spaces.trials import CatDist, FloatDist, IntDist
+    from designspace.spaces.trials import CatDist, FloatDist, IntDist  # deferred: loads torch
 
     if isinstance(d, IntDist):
         step = f", step {d.step}" if d.step != 1 else ""
@@ -42,7 +44,7 @@ def _info(space: object) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from designspace import spaces
+    from designspace import spaces  # deferred: loads torch
 
     chosen = [spaces.get(args.name)] if args.name else [spaces.get(n) for n in spaces.names()]
     if args.json:
@@ -60,10 +62,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     rows = [("space", "size", "settings", "description")]
     rows += [(s.name, _count(s.size), _count(s.num_settings), s.description) for s in chosen]
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    for i, r in enumerate(rows):
-        print("  ".join([r[0].ljust(widths[0]), r[1].rjust(widths[1]), r[2].rjust(widths[2]), r[3]]))
-        if i == 0:
-            print("  ".join("-" * w for w in widths) + "  " + "-" * 11)
+    print(format_table(rows, right=(1, 2)))
     print("size = distinct specs (exact; n/a: no closed form), settings = distinct recorded parameter settings")
     return 0

@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from designspace.regime import Regime
+from designspace.spaces import get as space_named
 from designspace.spaces.base import DesignSpace
-from designspace.spaces.regime import Regime
 
 __all__ = ["SCALES", "Pair", "PairDraw", "Principle", "draw_pairs", "match_complexity", "project_parent", "with_rule"]
 
@@ -56,9 +57,7 @@ class Principle:
 
     def spaces(self, group_rule: str = "pycls") -> tuple[DesignSpace, DesignSpace]:
         """(parent space, child space) under ``group_rule`` where a space has the choice."""
-        from designspace import spaces
-
-        return with_rule(spaces.get(self.parent), group_rule), with_rule(spaces.get(self.child), group_rule)
+        return with_rule(space_named(self.parent), group_rule), with_rule(space_named(self.child), group_rule)
 
 
 def with_rule(space: DesignSpace, group_rule: str) -> DesignSpace:

@@ -13,9 +13,9 @@ and :mod:`~designspace.spaces.bounds` for seeded sampling under a complexity reg
 
 from __future__ import annotations
 
+from designspace.regime import Regime, parse_range
 from designspace.spaces import anynet, classic, families, regnet  # noqa: F401  (register the spaces)
 from designspace.spaces.base import DesignSpace, Narrowing, SampleResult
-from designspace.spaces.regime import Regime, parse_range
 from designspace.spaces.registry import SPACES
 from designspace.spaces.trials import BatchTrial, NumpyTrial, RecordingTrial
 

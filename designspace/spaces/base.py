@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from designspace.models.compat import DEFAULT_GROUP_RULE, check_group_rule
+from designspace.regime import Regime
 from designspace.spaces.records import Narrowing, SampleResult, check_resolution, effective_values
-from designspace.spaces.regime import Regime
 from designspace.spaces.sampling import sample
 from designspace.spaces.trials import Distribution, RecordingTrial
 from designspace.specs import NetSpec

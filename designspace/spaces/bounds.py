@@ -35,9 +35,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from designspace.regime import Regime
 from designspace.spaces.batch_cx import NUM_STAGES
 from designspace.spaces.records import Narrowing
-from designspace.spaces.regime import Regime, format_quantity
+from designspace.ui.numbers import si
 
 if TYPE_CHECKING:  # pragma: no cover
     from designspace.spaces.fourstage import FourStageSpace
@@ -183,9 +184,7 @@ def _narrowing(groups: list[_Group]) -> Narrowing:
 def _impossible(
     space: FourStageSpace, resolution: int, regime: Regime, cx_lo: dict[str, np.ndarray], cx_hi: dict[str, np.ndarray]
 ) -> None:
-    spans = ", ".join(
-        f"{m} {format_quantity(cx_lo[m][0])}..{format_quantity(cx_hi[m][0])}" for m, _, _ in regime.bounds
-    )
+    spans = ", ".join(f"{m} {si(cx_lo[m][0])}..{si(cx_hi[m][0])}" for m, _, _ in regime.bounds)
     raise ValueError(
         f"impossible regime: no spec of {space.name} at {resolution} px has {regime.describe()}"
         f" (bounds over the space: {spans})"

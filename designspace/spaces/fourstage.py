@@ -28,10 +28,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from designspace.models.compat import check_group_rule
+from designspace.regime import Regime
 from designspace.spaces.base import NUM_CLASSES, STEM_WIDTH, DesignSpace, Narrowing, is_small
 from designspace.spaces.batch_cx import NUM_STAGES, four_stage_complexity
 from designspace.spaces.bounds import narrow_four_stage
-from designspace.spaces.regime import Regime
 from designspace.specs import HeadSpec, NetSpec, StageSpec, StemSpec
 
 __all__ = ["Knob", "StageRule", "FourStageSpace", "NUM_STAGES", "multisets", "count_settings"]

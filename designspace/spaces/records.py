@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from designspace.spaces.regime import Regime
+from designspace.regime import Regime
 from designspace.specs import NetSpec
 
 if TYPE_CHECKING:  # pragma: no cover

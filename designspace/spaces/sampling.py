@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from designspace.models.network import network_complexity
+from designspace.regime import Regime
 from designspace.spaces.records import Narrowing, SampleResult, check_resolution, effective_values
-from designspace.spaces.regime import Regime, format_quantity
 from designspace.spaces.trials import BatchTrial
+from designspace.ui.numbers import si
 
 if TYPE_CHECKING:  # pragma: no cover
     from designspace.spaces.base import DesignSpace
@@ -140,6 +141,6 @@ def _give_up(space: DesignSpace, resolution: int, regime: Regime, n: int, got: i
         )
     raise ValueError(
         f"regime too narrow: only {got} of {n} specs of {where} had {regime.describe()} in {draws:,} draws"
-        f" (acceptance {format_quantity(100 * got / draws)}%, none in the last {draws - last:,});"
+        f" (acceptance {si(100 * got / draws)}%, none in the last {draws - last:,});"
         " widen it or raise max_draws"
     )
