@@ -52,7 +52,7 @@ _NOTEBOOK = ("compare", "good_ranges", "load", "plot_edf", "plot_params")
 
 def __getattr__(name: str) -> Any:
     if name in _NOTEBOOK:
-        from designspace.analysis import notebook
+        from designspace.analysis import notebook  # deferred: loads matplotlib
 
         return getattr(notebook, name)
     raise AttributeError(f"module 'designspace.analysis' has no attribute {name!r}")

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from designspace.study.export import ATTR_PREFIX
-from designspace.study.export import COLUMNS as EXPORT_COLUMNS
+from designspace.columns import ATTR_PREFIX, COLUMNS  # COLUMNS: the trial table's fixed columns
+from designspace.ui.messages import first_line
 
 __all__ = [
     "COLUMNS",
@@ -29,10 +29,6 @@ __all__ = [
     "populations",
     "read_csvs",
 ]
-
-#: the fixed columns of the trial table (anything else is a sampled parameter): the study
-#: layer's export format, defined once there
-COLUMNS = EXPORT_COLUMNS
 
 #: a population needs this many complete trials to be analysed
 MIN_COMPLETE = 10
@@ -97,8 +93,7 @@ def read_csvs(paths: Sequence[str | Path]) -> pd.DataFrame:
         try:
             frames.append(pd.read_csv(path))
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-            why = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise ValueError(f"{path}: not a readable CSV ({why})") from None
+            raise ValueError(f"{path}: not a readable CSV ({first_line(e)})") from None
     if not frames:
         raise ValueError("no CSV files given")
     return pd.concat(frames, ignore_index=True, sort=False)
@@ -114,7 +109,7 @@ def load_trials(
         if not studies:
             raise ValueError("name the studies to analyse from --storage")
         try:
-            from designspace.study.export import trials_frame
+            from designspace.study.export import trials_frame  # upward (analysis -> study): phase 2 moves it
         except ImportError:
             raise ValueError("--storage needs designspace.study.export, which is not available") from None
         return trials_frame(storage, list(studies))

@@ -54,13 +54,13 @@ def load(*sources: str | Path, storage: str | None = None, results: str | Path =
     """One row per trial of every source: a study name, a study's TOML file, or a CSV export.
 
     Study names are read from ``storage`` (a URL), or from their TOML file's storage, or from
-    ``results/NAME.db`` (``study run``'s default). Columns: ``study.export.COLUMNS``, the sampled
+    ``results/NAME.db`` (``study run``'s default). Columns: ``designspace.columns.COLUMNS``, the sampled
     parameters, then ``attr_*`` (the trials' other attributes); rows of every state.
     """
     if not sources:
         raise ValueError("load: name at least one study, TOML file or CSV file")
-    from designspace.study.export import trials_frame
-    from designspace.study.storage import default_url, parse_url
+    from designspace.study.export import trials_frame  # upward (analysis -> study): phase 2 moves load to study/
+    from designspace.study.storage import default_url, parse_url  # upward, as above
 
     frames: list[pd.DataFrame] = []
     by_storage: dict[str, list[str]] = {}
@@ -71,7 +71,7 @@ def load(*sources: str | Path, storage: str | None = None, results: str | Path =
             continue
         name, url = text, storage
         if text.endswith(".toml"):
-            from designspace.study.config import load_config
+            from designspace.study.config import load_config  # upward, as above
 
             config = load_config(text)
             name, url = config.name, storage or config.storage

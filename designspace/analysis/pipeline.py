@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import re
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from designspace.analysis.bootstrap import GoodRange, edf_band, good_range
+from designspace.analysis.bootstrap import edf_band, good_range
 from designspace.analysis.colors import LINE_STYLES, MARKERS, color_map
-from designspace.analysis.compare import DEFAULT_ALPHA, DEFAULT_MARGIN, compare_frame
-from designspace.analysis.edf import TARGETS, Normalization, complexity_weights, edf
+from designspace.analysis.compare import compare_frame
+from designspace.analysis.edf import complexity_weights, edf
 from designspace.analysis.inputs import Population, floats
 from designspace.analysis.ks import KSResult, format_p, ks_test
-from designspace.analysis.multiplicity import ADJUSTMENTS
 from designspace.analysis.plots import (
     Curve,
     ParamPanel,
@@ -31,105 +29,21 @@ from designspace.analysis.plots import (
     render,
 )
 from designspace.analysis.regnet_fit import TopFit, fit_top_models
+from designspace.analysis.report import write_report, write_summary_csv
+from designspace.analysis.results import COMPLEXITY, Analysis, Options, Plot, PopulationResult, spec_summary
 from designspace.analysis.trends import binned_trend
 
-__all__ = ["Analysis", "Options", "Plot", "PopulationResult", "analyze", "run_analysis", "write_analysis"]
-
-COMPLEXITY = ("flops", "params", "acts")
-NORMALIZE = ("flops", "params", "none")
-
-
-@dataclass(frozen=True)
-class Options:
-    """Knobs of an analysis (all statistics are seeded by ``seed``)."""
-
-    normalize: str = "flops"  # complexity measure for the normalized EDFs, or "none"
-    bins: int | None = None  # normalization bins (None: round(sqrt(smallest n)), at most 20)
-    n_boot: int = 10_000  # good-range and EDF-band resamples
-    trend_boot: int = 1000  # resamples per trend bin
-    permutations: int = 2000  # permutation-test resamples for weighted KS
-    top: int = 5  # best models per population in the RegNet width fit (0: no fit)
-    frac: float = 0.25  # good range: fraction of the population per resample
-    level: float = 0.95  # interval level of good ranges and bands
-    seed: int = 0
-    target: str = "uniform"  # normalization target: "uniform" (the paper's) or "pooled"
-    margin: float = DEFAULT_MARGIN  # equivalence margin, points of error
-    alpha: float = DEFAULT_ALPHA  # level of every verdict (family-wise with Holm)
-    adjust: str = "holm"  # p-value adjustment across the report's comparisons: holm, bh, none
-
-    @property
-    def complexity(self) -> str | None:
-        """The complexity column the normalized EDFs weight by (``None``: unnormalized)."""
-        return None if self.normalize == "none" else self.normalize
-
-    def compare_args(self) -> dict[str, object]:
-        """These options as :func:`~designspace.analysis.compare.compare_frame`'s keyword arguments."""
-        return {
-            "complexity": self.complexity,
-            "target": self.target,
-            "bins": self.bins,
-            "margin": self.margin,
-            "alpha": self.alpha,
-            "adjustment": self.adjust,
-            "permutations": self.permutations,
-            "n_boot": self.n_boot,
-            "seed": self.seed,
-        }
-
-    def __post_init__(self) -> None:
-        if self.normalize not in NORMALIZE:
-            raise ValueError(f"normalize={self.normalize!r}: use one of {', '.join(NORMALIZE)}")
-        for name in ("n_boot", "trend_boot", "permutations"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}={getattr(self, name)!r}: must be >= 1")
-        if self.top < 0:
-            raise ValueError(f"top={self.top!r}: must be >= 0")
-        if self.bins is not None and self.bins < 1:
-            raise ValueError(f"bins={self.bins!r}: must be >= 1")
-        if self.target not in TARGETS:
-            raise ValueError(f"target={self.target!r}: use one of {', '.join(TARGETS)}")
-        if not self.margin > 0:
-            raise ValueError(f"margin={self.margin!r}: must be > 0 (points of error)")
-        if not 0 < self.alpha < 0.5:
-            raise ValueError(f"alpha={self.alpha!r}: must be in (0, 0.5)")
-        if self.adjust not in ADJUSTMENTS:
-            raise ValueError(f"adjust={self.adjust!r}: use one of {', '.join(ADJUSTMENTS)}")
-
-
-@dataclass(frozen=True, eq=False)
-class PopulationResult:
-    pop: Population
-    style: Style
-    ks_norm: KSResult | None  # against the first population (None for the first)
-    ks_raw: KSResult | None
-    ranges: dict[str, GoodRange]
-    fits: list[TopFit]
-    norm_kept: int  # models with weight > 0 in the normalized comparison
-
-    @property
-    def best(self) -> pd.Series:
-        t = self.pop.trials
-        return t.loc[t["test_error"].idxmin()]
-
-
-@dataclass(frozen=True)
-class Plot:
-    name: str  # file stem
-    title: str
-    caption: str
-    svg: str  # inline SVG markup once written ("" before)
-    figure: object = field(default=None, compare=False, repr=False)  # the matplotlib Figure
-
-
-@dataclass(frozen=True, eq=False)
-class Analysis:
-    results: list[PopulationResult]
-    normalization: Normalization | None
-    figures: list[Plot]
-    options: Options
-    source: str
-    notes: list[str] = field(default_factory=list)
-    comparisons: pd.DataFrame | None = None  # compare.compare_frame's table: each population vs the first
+#: Analysis, Options, Plot, PopulationResult and spec_summary are defined in analysis/results.py
+__all__ = [
+    "Analysis",
+    "Options",
+    "Plot",
+    "PopulationResult",
+    "analyze",
+    "run_analysis",
+    "spec_summary",
+    "write_analysis",
+]
 
 
 def _seed(base: int, *keys: str | int) -> int:
@@ -380,8 +294,6 @@ def write_analysis(a: Analysis, out_dir: str | Path, *, link_plots: bool = False
     (self-contained; with ``link_plots`` it links the plots' svg files instead of inlining them)."""
     from tqdm import tqdm
 
-    from designspace.analysis.report import write_report, write_summary_csv
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with tqdm(total=2, desc="analyze", unit="step", disable=None) as bar:
@@ -393,22 +305,3 @@ def write_analysis(a: Analysis, out_dir: str | Path, *, link_plots: bool = False
         path = write_report(a, out / "report.html", link_plots=link_plots)
         bar.update()
     return path
-
-
-def spec_summary(spec_json: object) -> str:
-    """``"d=[1,2,4,7] w=[24,56,152,368] b=1 g=8"`` from a NetSpec JSON (the raw text if unparsable)."""
-    try:
-        stages = json.loads(str(spec_json))["stages"]
-        d = [s["depth"] for s in stages]
-        w = [s["width"] for s in stages]
-        b = [s.get("bottleneck", 1) for s in stages]
-        g = [s.get("group_width", 0) for s in stages]
-    except (ValueError, KeyError, TypeError):
-        text = str(spec_json)
-        return text if len(text) <= 80 else text[:77] + "..."
-
-    def fmt(v: list) -> str:
-        v = [f"{x:g}" if isinstance(x, float) else str(x) for x in v]
-        return v[0] if len(set(v)) == 1 else "[" + ",".join(v) + "]"
-
-    return f"d=[{','.join(map(str, d))}] w=[{','.join(map(str, w))}] b={fmt(b)} g={fmt(g)}"

@@ -10,7 +10,8 @@ import pandas as pd
 from designspace import __version__
 from designspace.analysis.inputs import floats
 from designspace.analysis.ks import format_p
-from designspace.analysis.pipeline import Analysis, PopulationResult, spec_summary
+from designspace.analysis.results import Analysis, PopulationResult, spec_summary
+from designspace.ui.table import format_table
 
 __all__ = ["comparison_cells", "comparison_text", "summary_frame", "write_report", "write_summary_csv"]
 
@@ -115,10 +116,7 @@ def comparison_cells(row: pd.Series) -> list[str]:
 def comparison_text(table: pd.DataFrame) -> str:
     """The comparison table as aligned plain text (what ``designspace analyze`` prints)."""
     rows = [list(COMPARISON_HEAD)] + [comparison_cells(r) for _, r in table.iterrows()]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(COMPARISON_HEAD))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return format_table(rows)
 
 
 def _comparisons_html(a: Analysis) -> str:
