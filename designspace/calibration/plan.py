@@ -46,7 +46,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from designspace.regime import parse_range
 from designspace.study.config import StudyConfig
+from designspace.study.objective import check_config
+from designspace.tomlfile import tomllib
+from designspace.ui import checks
 
 __all__ = ["REFERENCE", "CalibrationPlan", "Protocol", "load_plan"]
 
@@ -182,18 +186,10 @@ class CalibrationPlan:
         return len(self.spaces) * self.bins * self.models
 
 
-def _int(value: Any, key: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{key}={value!r}: must be an integer >= {low}")
-    return value
-
-
 def load_plan(path: str | Path) -> CalibrationPlan:
     """Read and check a plan file; one-line ``ValueError`` naming the key."""
-    from designspace import spaces as space_registry
-    from designspace.spaces.regime import parse_range
-    from designspace.tomlfile import tomllib
-    from designspace.train.config import PRECISIONS
+    from designspace import spaces as space_registry  # deferred: loads torch (plain status and report need not)
+    from designspace.train.config import PRECISIONS  # deferred, as above
 
     path = Path(path)
     if not path.is_file():
@@ -248,21 +244,19 @@ def _plan(
         storage=str(cal.get("storage", f"sqlite:///results/calibration/{path.stem}.db")),
         spaces=tuple(spaces),
         flops=(float(flops[0]), float(flops[1])),
-        bins=_int(cal.get("bins", 3), "calibration.bins", 1),
-        models=_int(cal.get("models", 2), "calibration.models", 1),
-        seed=_int(cal.get("seed", 0), "calibration.seed", 0),
-        replicates=_int(cal.get("replicates", 2), "calibration.replicates", 2),
+        bins=checks.integer("calibration.bins", cal.get("bins", 3), low=1),
+        models=checks.integer("calibration.models", cal.get("models", 2), low=1),
+        seed=checks.integer("calibration.seed", cal.get("seed", 0), low=0),
+        replicates=checks.integer("calibration.replicates", cal.get("replicates", 2), low=2),
         precision=precision,
         data=tuple(sorted(data.items())),
         reference=Protocol.from_dict(REFERENCE, raw["reference"]),
         protocols=tuple(Protocol.from_dict(k, v) for k, v in protocols.items()),
-        resolution=_int(cal.get("resolution", 32), "calibration.resolution", 1),
+        resolution=checks.integer("calibration.resolution", cal.get("resolution", 32), low=1),
         group_rule=str(cal.get("group_rule", "pycls")),
     )
     for p in plan.protocols:  # the recipe keys, checked now rather than in the first trial
         plan.studies(p.name)[0]
-    from designspace.study.objective import check_config
-
     for name in [REFERENCE, *plan.protocol_names]:
         check_config(plan.studies(name)[0])
     return plan

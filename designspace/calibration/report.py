@@ -26,6 +26,8 @@ import pandas as pd
 
 from designspace.calibration import stats
 from designspace.calibration.plan import REFERENCE, CalibrationPlan
+from designspace.study.join import open_existing
+from designspace.study.slots import is_settled, slot_of
 
 __all__ = ["SCORES", "collect", "compute", "write_report"]
 
@@ -39,9 +41,6 @@ GOAL = {"icc": 0.8, "icc_lower": 0.7, "spearman_reference": 0.8, "core_seconds":
 def collect(plan: CalibrationPlan) -> pd.DataFrame:
     """One row per trial with a result (COMPLETE or a FAIL result) of the plan's studies."""
     from optuna.trial import TrialState
-
-    from designspace.study.join import open_existing
-    from designspace.study.slots import is_settled, slot_of
 
     rows: list[dict[str, Any]] = []
     for protocol in [REFERENCE, *plan.protocol_names]:

@@ -16,6 +16,10 @@ from typing import Any
 
 from designspace.calibration.plan import REFERENCE, CalibrationPlan
 from designspace.study.config import StudyConfig
+from designspace.study.join import join_study, open_existing
+from designspace.study.objective import TrainObjective, slot_params
+from designspace.study.slots import last_sign_of_life
+from designspace.study.worker import Worker
 
 __all__ = ["pending", "run_plan"]
 
@@ -25,8 +29,6 @@ def _data_key(c: StudyConfig) -> tuple[Any, ...]:
 
 
 def _stale(ledger: Any, grace: float) -> bool:
-    from designspace.study.slots import last_sign_of_life
-
     now = time.time()
     return any(now - last_sign_of_life(t) > grace for t in ledger.running())
 
@@ -58,8 +60,6 @@ def order(plan: CalibrationPlan, parts: Sequence[str]) -> list[StudyConfig]:
 
 def pending(plan: CalibrationPlan, parts: Sequence[str]) -> dict[str, int]:
     """Trainings still without a result, per protocol (studies not created yet count in full)."""
-    from designspace.study.join import open_existing
-
     out: dict[str, int] = {}
     for c in order(plan, parts):
         protocol = c.name.split(".")[1]
@@ -81,10 +81,6 @@ def run_plan(
     max_trainings: int | None = None,
 ) -> int:
     """Train what ``parts`` still lack; returns the number of trials this worker ran."""
-    from designspace.study.join import join_study
-    from designspace.study.objective import TrainObjective, slot_params
-    from designspace.study.worker import Worker
-
     data: dict[tuple[Any, ...], Any] = {}
     handles: dict[str, Any] = {}
     ran = 0

@@ -6,62 +6,20 @@ the budget from 0.04 x peak, then linear decay to 0), weight decay 1e-4 on conv/
 only (not on BN parameters or biases), label smoothing 0.1, random crop (zero padding 4) +
 horizontal flip, bf16 autocast and channels_last where the device supports them.
 
-Calibration with this trainer (CIFAR-10 JPEG, full 10k test set, test error %, seed 0 unless
-noted; the calibration probe's starting point was lr 0.4, wd 5e-4):
-
-* ResNet-20, 2 epochs x 10k, wd 5e-4, 1 thread: lr 0.1: 66.9, 0.2: 63.9, 0.4: 58.3, 0.8: 53.0
-  (lr 0.4 cosine: 58.7; lr 0.4 warm-up 0.3: 59.8).
-* AnyNetX ~20 MF, 2 epochs x 20k, 1 thread, seeds 0 / 1: wd 5e-4: lr 0.4: 50.2 / 50.9,
-  lr 0.8: 46.1 / 45.7, lr 1.2: 45.4 (seed 0); wd 1e-4, lr 0.8: 46.3 / 46.4.
-* ResNet-20, 10 epochs x 50k, 2 threads: lr 0.8: wd 5e-4: 16.52, wd 1e-4: 15.36 (1 thread:
-  15.58); lr 0.4, wd 5e-4: 16.19; lr 0.8, wd 5e-4, no label smoothing (1 thread): 17.17.
-
-lr 0.8 sits on the plateau of the short regime studies use (0.4 was 4-5 points worse on both
-models); wd 1e-4 is a point better at 10 epochs and within seed noise (+0.4) at 2 epochs.
+Where these values come from (the learning-rate and weight-decay measurements that chose them):
+``docs/training.md``, section "Recipe".
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from designspace.train.schedules import SCHEDULES
+from designspace.ui import checks
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 SWITCHES = ("auto", "on", "off")
-
-
-def _check_keys(cls: type, data: Any) -> None:
-    if not isinstance(data, dict):
-        raise ValueError(f"{cls.__name__}: must be a JSON object, got {data!r}")
-    names = {f.name for f in fields(cls)}
-    for key in data:
-        if key not in names:
-            raise ValueError(f"{cls.__name__}: unknown key {key!r} (allowed: {', '.join(sorted(names))})")
-
-
-def _number(
-    name: str, value: Any, *, low: float | None = None, high: float | None = None, open_low: bool = False
-) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name}={value!r}: must be a finite number")
-    if low is not None and (value < low or (open_low and value == low)):
-        raise ValueError(f"{name}={value!r}: must be {'>' if open_low else '>='} {low}")
-    if high is not None and value > high:
-        raise ValueError(f"{name}={value!r}: must be <= {high}")
-    return float(value)
-
-
-def _integer(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name}={value!r}: must be an integer >= {low}")
-    return value
-
-
-def _choice(name: str, value: Any, options: tuple[str, ...]) -> None:
-    if value not in options:
-        raise ValueError(f"{name}={value!r}: must be one of {', '.join(options)}")
 
 
 @dataclass(frozen=True)
@@ -111,30 +69,28 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "lr", _number("lr", self.lr, low=0, open_low=True))
-        _integer("batch_size", self.batch_size, 1)
-        set_(self, "momentum", _number("momentum", self.momentum, low=0, high=1))
-        set_(self, "weight_decay", _number("weight_decay", self.weight_decay, low=0))
-        set_(self, "label_smoothing", _number("label_smoothing", self.label_smoothing, low=0, high=1))
-        set_(self, "warmup", _number("warmup", self.warmup, low=0, high=1))
+        set_(self, "lr", checks.number("lr", self.lr, low=0, open_low=True))
+        checks.integer("batch_size", self.batch_size, low=1)
+        set_(self, "momentum", checks.number("momentum", self.momentum, low=0, high=1))
+        set_(self, "weight_decay", checks.number("weight_decay", self.weight_decay, low=0))
+        set_(self, "label_smoothing", checks.number("label_smoothing", self.label_smoothing, low=0, high=1))
+        set_(self, "warmup", checks.number("warmup", self.warmup, low=0, high=1))
         for name in ("nesterov", "eval_each_epoch", "scores", "init_by_module"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name}={getattr(self, name)!r}: must be true or false")
+            checks.flag(name, getattr(self, name))
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule={self.schedule!r}: must be one of {', '.join(SCHEDULES.names())}")
-        _choice("precision", self.precision, PRECISIONS)
-        _choice("channels_last", self.channels_last, SWITCHES)
-        _choice("flip", self.flip, SWITCHES)
-        _integer("crop_padding", self.crop_padding, 0)
-        _integer("eval_batch_size", self.eval_batch_size, 1)
+        checks.choice("schedule", self.schedule, SCHEDULES.names())
+        checks.choice("precision", self.precision, PRECISIONS)
+        checks.choice("channels_last", self.channels_last, SWITCHES)
+        checks.choice("flip", self.flip, SWITCHES)
+        checks.integer("crop_padding", self.crop_padding, low=0)
+        checks.integer("eval_batch_size", self.eval_batch_size, low=1)
         if self.common_seed is not None:
-            _integer("common_seed", self.common_seed, 0)
-        set_(self, "ema", _number("ema", self.ema, low=0))
+            checks.integer("common_seed", self.common_seed, low=0)
+        set_(self, "ema", checks.number("ema", self.ema, low=0))
         if self.ema >= 1:
             raise ValueError(f"ema={self.ema!r}: must be a decay in [0, 1) (0 = off)")
-        _integer("eval_last", self.eval_last, 0)
+        checks.integer("eval_last", self.eval_last, low=0)
         if (self.eval_last > 1 or self.ema > 0) and not self.scores:
             raise ValueError("ema and eval_last are scores: set scores=true to measure them")
 
@@ -143,7 +99,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        _check_keys(cls, data)
+        checks.keys(cls.__name__, data, {f.name for f in fields(cls)})
         return cls(**data)
 
 
@@ -161,7 +117,7 @@ class Budget:
         for name in ("epochs", "seconds"):
             value = getattr(self, name)
             if value is not None:
-                value = _number(name, value, low=0, open_low=True)
+                value = checks.number(name, value, low=0, open_low=True)
                 object.__setattr__(self, name, int(value) if value == int(value) and name == "epochs" else value)
 
     def to_dict(self) -> dict[str, Any]:
@@ -169,7 +125,7 @@ class Budget:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Budget:
-        _check_keys(cls, data)
+        checks.keys(cls.__name__, data, {f.name for f in fields(cls)})
         return cls(**data)
 
     def __str__(self) -> str:
