@@ -41,6 +41,9 @@ Layout (every key but ``study.trials``, ``space.name`` and one budget key has a 
     [train]                      # recipe overrides: any TrainConfig field (lr, batch_size, ...)
     lr = 0.2
 
+    [pruner]                     # search mode with study.pruner: its settings (designspace.study.pruners)
+    [cluster]                    # study submit's SLURM job array (designspace.study.cluster)
+
 Unknown keys and bad values raise ``ValueError`` with one line naming the key.
 """
 
