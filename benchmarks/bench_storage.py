@@ -45,7 +45,7 @@ DEFAULTS = {  # full run, --quick
 }
 POSTGRES_HELP = (
     "an administration database URL of a role with CREATEDB (default $DESIGNSPACE_BENCH_POSTGRES): the "
-    "benchmark creates and drops its databases designspace_bench_* there; without it no postgres cells"
+    "benchmark creates and drops its databases designspace_bench_PID_* there; without it no postgres cells"
 )
 FIGURES = ("trials_per_s", "sql_per_trial", "sql_per_s", "worker_cpu_s_per_trial", "worker_cpu_pct_of_one_core")
 
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> dict:
                     "window": args.window,
                     "warmup_max": args.warmup_max,
                     "templates": str(templates),
-                    "template": f"designspace_bench_{name}_{'idle' if idle else 'busy'}",
+                    "template": f"designspace_bench_{os.getpid()}_{name}_{'idle' if idle else 'busy'}",
                 }
                 key = (name, kind, idle)
                 if key not in built and uses[key] > 1:  # the study, once per tree and kind: cells copy it
