@@ -39,7 +39,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("designspace.principles",),
     ("designspace.spaces", "designspace.train"),
     ("designspace.models", "designspace.data"),
-    ("designspace.specs", "designspace.parts", "designspace.registry", "designspace.tomlfile"),
+    # vocabulary: specs, the part names they accept, the trials table's columns, complexity regimes
+    ("designspace.specs", "designspace.parts", "designspace.columns", "designspace.regime"),
+    ("designspace.registry", "designspace.tomlfile"),
     ("designspace.ui",),
     ("designspace.errors",),
 )
@@ -79,7 +81,7 @@ class Import:
     target: str  # the imported module (package-internal) or top-level name (third-party)
     line: int
     in_function: bool
-    comment: str  # the comment on the statement's first line ('' if none)
+    comment: str  # the comments on the statement's lines ('' if none)
 
     @property
     def internal(self) -> bool:
@@ -134,8 +136,8 @@ def imports(files: dict[str, Path]) -> list[Import]:
         lines = text.splitlines()
         is_package = path.name == "__init__.py"
         for node, in_function in _walk(ast.parse(text, str(path)), False):
-            line = lines[node.lineno - 1]
-            comment = line.split("#", 1)[1].strip() if "#" in line else ""
+            statement = lines[node.lineno - 1 : node.end_lineno]
+            comment = " ".join(line.split("#", 1)[1].strip() for line in statement if "#" in line)
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
             else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import zlib
 
 DEFAULT_ROOT = "results/analysis"
 
@@ -73,18 +74,16 @@ def default_out(names: list[str]) -> str:
     """results/analysis/<names joined by -vs->, made filesystem-safe and at most 100 characters."""
     joined = "-vs-".join(re.sub(r"[^A-Za-z0-9_.-]+", "_", n).strip("_.") or "study" for n in names)
     if len(joined) > 100:
-        import zlib
-
         joined = f"{joined[:90]}-{zlib.crc32(joined.encode()):08x}"
     return f"{DEFAULT_ROOT}/{joined}"
 
 
 def run(args: argparse.Namespace) -> int:
-    from designspace.analysis.compare import DEFAULT_MARGIN
-    from designspace.analysis.inputs import load_trials, populations
-    from designspace.analysis.paired import is_paired
-    from designspace.analysis.pipeline import Options, analyze, write_analysis
-    from designspace.analysis.report import comparison_text
+    from designspace.analysis.compare import DEFAULT_MARGIN  # deferred: loads scipy
+    from designspace.analysis.inputs import load_trials, populations  # deferred: loads scipy
+    from designspace.analysis.paired import is_paired  # deferred: loads scipy
+    from designspace.analysis.pipeline import Options, analyze, write_analysis  # deferred: loads scipy
+    from designspace.analysis.report import comparison_text  # deferred: loads scipy
 
     options = Options(
         normalize=args.normalize,
@@ -114,7 +113,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_paired(frame, args: argparse.Namespace, options) -> int:  # noqa: ANN001
     """Paired studies: pairs.csv, paired.csv and the paired-difference plot; the verdicts printed."""
-    from designspace.analysis.paired import PRINCIPLE_COLUMN, paired_text, write_paired
+    from designspace.analysis.paired import (
+        PRINCIPLE_COLUMN,
+        paired_text,
+        write_paired,
+    )  # deferred: loads scipy
 
     paired = set(frame.loc[frame[PRINCIPLE_COLUMN].notna(), "study"])  # a study with any paired trial
     others = sorted(set(frame["study"]) - paired)

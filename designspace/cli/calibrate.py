@@ -43,9 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from designspace.calibration.plan import load_plan
-    from designspace.calibration.run import run_plan
-    from designspace.study.worker import stop_on_signals
+    from designspace.calibration.plan import load_plan  # deferred: loads pandas and the study stack
+    from designspace.calibration.run import run_plan  # deferred: loads pandas and the study stack
+    from designspace.study.worker import stop_on_signals  # deferred: loads the study stack
 
     plan = load_plan(args.plan)
     if args.threads < 1:
@@ -67,9 +67,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from designspace.calibration.plan import load_plan
-    from designspace.calibration.report import collect
-    from designspace.calibration.run import pending
+    from designspace.calibration.plan import load_plan  # deferred: loads pandas and the study stack
+    from designspace.calibration.report import collect  # deferred: loads pandas and the study stack
+    from designspace.calibration.run import pending  # deferred: loads pandas and the study stack
 
     plan = load_plan(args.plan)
     left = pending(plan, ["reference", "protocols"])
@@ -91,8 +91,8 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from designspace.calibration.plan import load_plan
-    from designspace.calibration.report import write_report
+    from designspace.calibration.plan import load_plan  # deferred: loads pandas and the study stack
+    from designspace.calibration.report import write_report  # deferred: loads pandas and the study stack
 
     plan = load_plan(args.plan)
     out = write_report(plan, args.out or f"results/calibration/{plan.name}", n_boot=args.boot)

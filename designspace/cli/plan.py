@@ -48,9 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def pilot_sd(args: argparse.Namespace) -> tuple[float, str]:
     """The unit sd from two pilot studies, and where it came from."""
-    from designspace.analysis.compare import compare_pair
-    from designspace.analysis.edf import complexity_weights
-    from designspace.analysis.inputs import load_trials, populations
+    from designspace.analysis.compare import compare_pair  # deferred: loads scipy
+    from designspace.analysis.edf import complexity_weights  # deferred: loads scipy
+    from designspace.analysis.inputs import load_trials, populations  # deferred: loads scipy
 
     if len(args.studies) != 2:
         raise ValueError(f"name two pilot studies (got {len(args.studies)}), or give --spread")
@@ -66,8 +66,12 @@ def pilot_sd(args: argparse.Namespace) -> tuple[float, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from designspace.analysis.compare import DEFAULT_MARGIN
-    from designspace.analysis.power import Plan, noise_factor, unit_sd_from_noise
+    from designspace.analysis.compare import DEFAULT_MARGIN  # deferred: loads scipy
+    from designspace.analysis.power import (
+        Plan,
+        noise_factor,
+        unit_sd_from_noise,
+    )  # deferred: loads scipy
 
     if args.margin is None:
         args.margin = DEFAULT_MARGIN

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,9 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _config(args: argparse.Namespace):  # -> TrainConfig
-    from pathlib import Path
-
-    from designspace.train import TrainConfig
+    from designspace.train import TrainConfig  # deferred: loads torch
 
     base: dict = {}
     if args.config:
@@ -70,8 +69,8 @@ def _config(args: argparse.Namespace):  # -> TrainConfig
 
 
 def run(args: argparse.Namespace) -> int:
-    from designspace.data import load_dataset
-    from designspace.train import Budget, train
+    from designspace.data import load_dataset  # deferred: loads torch
+    from designspace.train import Budget, train  # deferred: loads torch
 
     config = _config(args)
     budget = Budget(seconds=args.time_limit) if args.time_limit is not None else Budget(epochs=args.epochs or 10)

@@ -12,7 +12,7 @@ MAX_LISTED = 40
 def first_line(e: BaseException) -> str:
     """The first non-empty line of ``str(e)`` (stripped), or the exception's type name when it has no text."""
     text = str(e).strip().splitlines()
-    return text[0].strip() if text else type(e).__name__
+    return text[0] if text else type(e).__name__
 
 
 def close_matches(word: str, choices: Iterable[object], n: int = 5) -> list[str]:
