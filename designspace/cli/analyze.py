@@ -13,16 +13,13 @@ import argparse
 import re
 import zlib
 
+from designspace.cli.command import add_command
+
 DEFAULT_ROOT = "results/analysis"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "analyze",
-        help="compare populations of trained models: EDFs, KS tests, good ranges, HTML report",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_command(sub, "analyze", __doc__, raw=True)
     p.add_argument("studies", nargs="*", metavar="STUDY", help="studies to compare, the first is the reference")
     p.add_argument("--storage", metavar="URL", help="Optuna storage URL holding the studies")
     p.add_argument(

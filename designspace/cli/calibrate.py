@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from designspace.cli.command import add_command
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("calibrate", help="calibrate training protocols: reliability and validity per core-second")
+    p = add_command(sub, "calibrate")
     cmds = p.add_subparsers(dest="calibrate_command", metavar="ACTION")
     cmds.required = True
     run = cmds.add_parser("run", help="train what the plan still lacks (resumable)")

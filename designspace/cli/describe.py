@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
+from designspace.cli.command import add_command
 from designspace.ui.numbers import si
 from designspace.ui.table import format_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("describe", help="show a model's stages and complexity", description=__doc__)
+    p = add_command(sub, "describe", __doc__)
     p.add_argument("model", help="a zoo name (e.g. regnetx_200mf) or a spec JSON file")
     p.add_argument("--resolution", type=int, default=None, help="input size in px (default: the model's own)")
     p.add_argument("--json", action="store_true", help="one JSON object: spec, flops, params, acts, resolution")

@@ -17,14 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 
+from designspace.cli.command import add_command
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "plan",
-        help="sample size and power of a comparison, from pilot studies or a noise level",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_command(sub, "plan", __doc__, raw=True)
     p.add_argument("studies", nargs="*", metavar="STUDY", help="two pilot studies (before, after)")
     p.add_argument("--storage", metavar="URL", help="Optuna storage URL holding the pilot studies")
     p.add_argument("--csv", nargs="+", metavar="FILE", help="trial tables holding the pilot studies")

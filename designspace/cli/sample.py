@@ -11,12 +11,13 @@ import argparse
 import json
 import re
 
+from designspace.cli.command import add_command
 from designspace.ui.numbers import si
 from designspace.ui.table import format_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("sample", help="draw seeded specs from a design space", description=__doc__)
+    p = add_command(sub, "sample", __doc__)
     p.add_argument("space", help="a design space (see `designspace spaces`)")
     p.add_argument("--n", type=int, default=10, help="number of specs (default 10)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 
+from designspace.cli.command import add_command
 from designspace.ui.table import format_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("spaces", help="list design spaces (size, description) or show one", description=__doc__)
+    p = add_command(sub, "spaces", __doc__)
     p.add_argument("name", nargs="?", help="show this space's parameters and distributions")
     p.add_argument("--json", action="store_true", help="JSON lines: name, description, size, settings, parameters")
     p.set_defaults(func=run)

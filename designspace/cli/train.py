@@ -14,14 +14,11 @@ import json
 import sys
 from pathlib import Path
 
+from designspace.cli.command import add_command
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "train",
-        help="train one model for a budget and report its test error",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_command(sub, "train", __doc__, raw=True)
     p.add_argument("model", help="a zoo name (e.g. resnet20_cifar) or a spec JSON file")
     p.add_argument(
         "--dataset", default="cifar10", help="cifar10 | imagefolder:PATH | synthetic[:opts] (default cifar10)"
