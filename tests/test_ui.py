@@ -75,3 +75,17 @@ def test_checks_return_the_clean_value() -> None:
     assert checks.number("lr", 1) == 1.0 and isinstance(checks.number("lr", 1), float)
     assert checks.integer("d", 3, low=1) == 3
     assert checks.choice("x", "a", ["a"]) == "a"
+
+
+def test_load_toml_says_what_is_wrong_in_one_line(tmp_path) -> None:  # noqa: ANN001
+    from designspace.tomlfile import load_toml
+
+    with pytest.raises(FileNotFoundError, match=r"^study config '.*nope.toml' does not exist$"):
+        load_toml(tmp_path / "nope.toml", "study config")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("a = \n")
+    with pytest.raises(ValueError, match=r"bad.toml: invalid TOML: ") as e:
+        load_toml(bad, "study config")
+    assert "\n" not in str(e.value)
+    bad.write_text("a = 1\n")
+    assert load_toml(bad, "study config") == {"a": 1}

@@ -49,7 +49,7 @@ from typing import Any
 from designspace.regime import parse_range
 from designspace.study.config import StudyConfig
 from designspace.study.objective import check_config
-from designspace.tomlfile import tomllib
+from designspace.tomlfile import load_toml
 from designspace.ui import checks
 
 __all__ = ["REFERENCE", "CalibrationPlan", "Protocol", "load_plan"]
@@ -192,12 +192,7 @@ def load_plan(path: str | Path) -> CalibrationPlan:
     from designspace.train.config import PRECISIONS  # deferred, as above
 
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"calibration plan {str(path)!r} does not exist")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"{path}: invalid TOML: {e}") from None
+    raw = load_toml(path, "calibration plan")
     try:
         return _plan(raw, path, space_registry, parse_range, PRECISIONS)
     except ValueError as e:
