@@ -1,4 +1,4 @@
-"""Writing an :class:`~designspace.analysis.pipeline.Analysis`: summary.csv and a self-contained report.html."""
+"""Writing an :class:`~designspace.analysis.results.Analysis`: summary.csv and a self-contained report.html."""
 
 from __future__ import annotations
 

@@ -67,7 +67,7 @@ def sample(
     """``n`` records ``{space, seed, index, resolution, <params>, <effective values>, flops, params, acts, spec}``.
 
     The effective values are the network's X-stage widths, bottleneck widths, group widths and
-    groups after the compatibility rule (:func:`~designspace.spaces.base.effective_values`).
+    groups after the compatibility rule (:func:`~designspace.spaces.records.effective_values`).
     """
     n = _check_int("n", n, 0)
     seed = _check_int("seed", seed, 0)
