@@ -57,7 +57,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--cpus", type=int, help="cores per worker, its torch threads (cluster.cpus_per_worker)")
     b.add_argument("--mem-gb", type=float, help="memory per worker (cluster.mem_gb)")
     b.add_argument("--folder", help="submitit's scripts and logs (cluster.folder)")
-    b.add_argument("--cluster", default="auto", help="slurm, local (processes here) or auto (slurm if sbatch exists)")
+    b.add_argument(
+        "--cluster",
+        default="auto",
+        choices=("auto", "slurm", "local"),
+        help="slurm, local (processes on this machine) or auto (default: slurm where sbatch exists)",
+    )
     b.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     b.add_argument("--results", default="results", help="folder for the default storage")
     b.add_argument("--wait", action="store_true", help="wait for every worker; exit 1 if one failed")
@@ -211,17 +216,18 @@ def run_worker(args: argparse.Namespace) -> int:
 
 def run_submit(args: argparse.Namespace) -> int:
     from designspace.cli import main
-    from designspace.study.submit import submit_workers, worker_argv
+    from designspace.study.submit import resolve_cluster, submit_workers, worker_argv
 
     config, url, handle = _open_for_run(args)  # created now: errors here, not in N array tasks
     flags = dict(workers=args.workers, partition=args.partition, time=args.time, gpus_per_worker=args.gpus)
     flags.update(cpus_per_worker=args.cpus, mem_gb=args.mem_gb, folder=args.folder)
     spec = config.cluster_spec().overridden(**flags)  # a bad flag's error names its cluster.KEY (see --help)
-    if handle.url.kind == "sqlite" and args.cluster != "local":
+    cluster = resolve_cluster(args.cluster)
+    if handle.url.kind == "sqlite" and cluster != "local":
         _say(f"warning: {handle.url.display} is a SQLite file: workers on other nodes need postgresql:// or journal:")
     threads = spec.cpus_per_worker
     argv = worker_argv(args.config, handle.url.url, device=args.device, threads=threads, results=args.results)
-    submission = submit_workers(spec, config.name, argv, main, cluster=args.cluster)
+    submission = submit_workers(spec, config.name, argv, main, cluster=cluster)
     _say(
         f"study {config.name}: {spec.workers} worker(s) submitted ({submission.cluster}), jobs"
         f" {', '.join(submission.job_ids)}; logs in {submission.folder}; progress: designspace study status"

@@ -23,7 +23,15 @@ from typing import Any
 
 from designspace.study.cluster import ClusterSpec
 
-__all__ = ["CLUSTERS", "Submission", "executor_parameters", "run_task", "submit_workers", "worker_argv"]
+__all__ = [
+    "CLUSTERS",
+    "Submission",
+    "executor_parameters",
+    "resolve_cluster",
+    "run_task",
+    "submit_workers",
+    "worker_argv",
+]
 
 CLUSTERS = ("auto", "slurm", "local")
 #: what a worker task calls: the CLI's ``main(argv) -> exit status`` (passed in, the CLI sits above)
@@ -98,6 +106,7 @@ def executor_parameters(spec: ClusterSpec, name: str, cluster: str) -> dict[str,
 
 
 def resolve_cluster(cluster: str) -> str:
+    """``auto`` -> slurm where ``sbatch`` exists, else local; ``slurm`` without ``sbatch``: one-line error."""
     if cluster not in CLUSTERS:
         raise ValueError(f"--cluster={cluster!r}: must be one of {', '.join(CLUSTERS)}")
     if cluster == "auto":
