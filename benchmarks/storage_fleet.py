@@ -210,11 +210,43 @@ def stop_handler():  # noqa: ANN201
     return stop_on_signals()
 
 
+def _die_with_parent() -> None:
+    """Linux: this child gets SIGKILL when the fleet process dies (a timeout, a kill): no orphans."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def stop(pids: list[int], grace: float = 30.0) -> list[int]:
+    """SIGTERM, then SIGKILL after ``grace`` s (a worker inside one long query hears it late); exit codes."""
+    for p in pids:
+        os.kill(p, signal.SIGTERM)
+    codes: dict[int, int] = {}
+    deadline = time.monotonic() + grace
+    while len(codes) < len(pids):
+        for p in pids:
+            if p not in codes:
+                done, status = os.waitpid(p, os.WNOHANG)
+                if done:
+                    codes[p] = status
+        if time.monotonic() > deadline:
+            for p in set(pids) - set(codes):
+                os.kill(p, signal.SIGKILL)
+                os.waitpid(p, 0)
+                codes[p] = -9
+        time.sleep(0.05)
+    return [codes[p] for p in pids]
+
+
 def child(target, *args) -> int:  # noqa: ANN001
     """Fork; the child runs ``target(*args)`` and exits (1 with one line on stderr if it raised)."""
     pid = os.fork()
     if pid:
         return pid
+    _die_with_parent()
     code = 0
     try:
         target(*args)
@@ -329,12 +361,9 @@ def measure(spec: dict, database: str, prefill_s: float) -> dict:
     b = snapshot(counters, everyone)
     load = os.getloadavg()[0]
     stopping = time.monotonic()
-    for p in pids:
-        os.kill(p, signal.SIGTERM)
-    codes = [os.waitpid(p, 0)[1] for p in pids]
+    codes = stop(pids)
     if server:
-        os.kill(server, signal.SIGTERM)
-        os.waitpid(server, 0)
+        stop([server])
     stop_s = time.monotonic() - stopping
     dt = b["t"] - a["t"]
     delta = [y - x for x, y in zip(a["c"], b["c"])]
@@ -346,6 +375,8 @@ def measure(spec: dict, database: str, prefill_s: float) -> dict:
         "setup_s": round(prefill_s, 1),
         "warmed_workers": warmed,
         "warmup_s": round(warmup, 1),
+        # CPU a worker spent from its start (fork) to the window: joining the study, its first read
+        "cpu_s_per_worker_to_window": round(sum(a["cpu"][:n]) / n, 2),
         "window_s": round(dt, 2),
         "trials": int(trials),
         "trials_per_s": round(trials / dt, 2),
@@ -354,7 +385,8 @@ def measure(spec: dict, database: str, prefill_s: float) -> dict:
         "sql_per_trial": round(statements / trials, 1) if trials else None,
         "worker_cpu_pct_of_one_core": round(100 * worker_cpu / dt, 1),
         "worker_cpu_s_per_trial": round(worker_cpu / trials, 4) if trials else None,
-        "workers_failed": sum(1 for c in codes if c != 0),
+        "workers_failed": sum(1 for c in codes if c > 0),
+        "workers_killed": sum(1 for c in codes if c < 0),
         "loadavg_1m": round(load, 2),
         "stop_s": round(stop_s, 1),
     }
