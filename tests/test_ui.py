@@ -54,7 +54,8 @@ def test_unknown_name_message() -> None:
     [
         (lambda: checks.integer("d", 1.5), "d=1.5: must be an integer"),
         (lambda: checks.integer("d", True), "d=True: must be an integer"),
-        (lambda: checks.integer("d", 0, low=1), "d=0: must be >= 1"),
+        (lambda: checks.integer("d", 0, low=1), "d=0: must be an integer >= 1"),
+        (lambda: checks.integer("d", 1.5, low=1), "d=1.5: must be an integer >= 1"),
         (lambda: checks.number("lr", math.nan), "lr=nan: must be a finite number"),
         (lambda: checks.number("lr", 0, low=0, open_low=True), "lr=0: must be > 0"),
         (lambda: checks.number("m", 2, high=1), "m=2: must be <= 1"),

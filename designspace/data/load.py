@@ -7,6 +7,7 @@ import os
 from designspace.data.dataset import Dataset
 from designspace.data.registry import DATASETS
 from designspace.data.source import LoadRequest
+from designspace.ui import checks
 
 
 def load_dataset(
@@ -28,10 +29,9 @@ def load_dataset(
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"dataset={name!r}: give a data set name ({', '.join(DATASETS.names())})")
-    if resize is not None and (isinstance(resize, bool) or not isinstance(resize, int) or resize < 1):
-        raise ValueError(f"resize={resize!r}: must be a positive integer")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed={seed!r}: must be an integer")
+    if resize is not None:
+        checks.integer("resize", resize, low=1)
+    checks.integer("seed", seed)
     kind, sep, arg = name.partition(":")
     source = DATASETS.get(kind)
     request = LoadRequest(name, arg if sep else None, None if data_dir is None else str(data_dir), resize, progress)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from designspace.ui import checks
+
 
 def stratified_indices(
     labels: torch.Tensor, n: int, num_classes: int, generator: torch.Generator, *, what: str = "subset"
@@ -15,8 +17,7 @@ def stratified_indices(
     ``generator``, so a seed fixes the subset.
     """
     total = int(labels.numel())
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{what}={n!r}: must be a positive integer")
+    checks.integer(what, n, low=1)
     if n > total:
         raise ValueError(f"{what}={n}: larger than the split ({total} images)")
     if n == total:

@@ -10,6 +10,7 @@ from torch import nn
 from designspace.models import zoo
 from designspace.models.network import Network, network_complexity
 from designspace.specs import NetSpec
+from designspace.ui import checks
 
 SpecLike = NetSpec | str | dict
 
@@ -57,6 +58,5 @@ def build_model(spec_or_name: SpecLike, num_classes: int | None = None, in_chann
 
 def complexity(spec_or_name: SpecLike, resolution: int = 224) -> dict[str, int]:
     """``{"flops", "params", "acts"}`` computed analytically (no torch modules are built)."""
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 1:
-        raise ValueError(f"resolution={resolution!r}: must be a positive integer")
+    checks.integer("resolution", resolution, low=1)
     return network_complexity(resolve(spec_or_name), resolution)

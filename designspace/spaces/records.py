@@ -15,6 +15,7 @@ import numpy as np
 
 from designspace.regime import Regime
 from designspace.specs import NetSpec
+from designspace.ui import checks
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -23,9 +24,8 @@ __all__ = ["Narrowing", "SampleResult", "check_resolution", "effective_values"]
 
 
 def check_resolution(resolution: Any) -> int:
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 1:
-        raise ValueError(f"resolution={resolution!r}: must be a positive integer")
-    return int(resolution)
+    """A positive integer (numpy integers too) as an int."""
+    return checks.integer("resolution", int(resolution) if isinstance(resolution, np.integer) else resolution, low=1)
 
 
 def effective_values(spec: NetSpec) -> dict[str, int]:

@@ -31,6 +31,7 @@ from designspace.models.network import network_complexity
 from designspace.regime import Regime
 from designspace.spaces.records import Narrowing, SampleResult, check_resolution, effective_values
 from designspace.spaces.trials import BatchTrial
+from designspace.ui import checks
 from designspace.ui.numbers import si
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,9 +44,8 @@ MAX_DRAWS = 2_000_000
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}={value!r}: must be an integer >= {minimum}")
-    return int(value)
+    """``checks.integer`` that also takes numpy integers (a seed or count read from an array)."""
+    return checks.integer(name, int(value) if isinstance(value, np.integer) else value, low=minimum)
 
 
 def _py(x: Any) -> Any:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import torch
 
+from designspace.ui import checks
+
 #: CPU feature flags (Linux /proc/cpuinfo) that mean native bf16 matrix/conv kernels in oneDNN
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")  # x86 AVX512-BF16, x86 AMX, aarch64 BF16
 
@@ -120,8 +122,8 @@ def threads_and_rng(threads: int | None, seed: int, device: torch.device) -> Ite
     shape cost more than it saved (H200, AnyNetX-A models at 1 epoch x 20k images, the same three
     models side by side: 7.4/4.2/5.4 s without it, 13.2/7.9/8.3 s with it).
     """
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise ValueError(f"threads={threads!r}: must be a positive integer")
+    if threads is not None:
+        checks.integer("threads", threads, low=1)
     before = torch.get_num_threads()
     devices = [device.index or 0] if device.type == "cuda" else []
     if threads is not None:

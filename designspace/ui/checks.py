@@ -17,11 +17,9 @@ def fail(name: str, value: object, why: str) -> ValueError:
 
 
 def integer(name: str, value: Any, *, low: int | None = None) -> int:
-    """An integer (not a bool), at least ``low``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise fail(name, value, "must be an integer")
-    if low is not None and value < low:
-        raise fail(name, value, f"must be >= {low}")
+    """An integer (not a bool), at least ``low``: else "must be an integer" (">= low" when there is one)."""
+    if isinstance(value, bool) or not isinstance(value, int) or (low is not None and value < low):
+        raise fail(name, value, "must be an integer" + (f" >= {low}" if low is not None else ""))
     return value
 
 
