@@ -24,7 +24,6 @@ CYCLE_EDGES: dict[tuple[str, str], str] = {}
 
 #: in-function imports up the layers (importer, imported): analysis reads a study's storage
 UPWARD_IN_FUNCTION: dict[tuple[str, str], str] = {
-    ("designspace.analysis.inputs", "designspace.study.export"): "load_trials(storage=...): phase 2",
     ("designspace.analysis.notebook", "designspace.study.export"): "notebook.load: phase 2",
     ("designspace.analysis.notebook", "designspace.study.storage"): "notebook.load: phase 2",
     ("designspace.analysis.notebook", "designspace.study.config"): "notebook.load of a TOML file: phase 2",

@@ -1,4 +1,4 @@
-"""Reading tables of trials (CSV files or a study storage) and splitting them into populations.
+"""Reading tables of trials (CSV files; a storage is read by the study layer) and splitting them into populations.
 
 The input contract (one row per trial) is :data:`COLUMNS` plus one numeric column per sampled
 parameter, named as sampled (``d1``..``d4``, ``w1``..``w4``, ``b``, ``g``, ``w0``, ``wa``, ...);
@@ -24,7 +24,6 @@ __all__ = [
     "MIN_COMPLETE",
     "Population",
     "floats",
-    "load_trials",
     "parameter_columns",
     "populations",
     "read_csvs",
@@ -97,25 +96,6 @@ def read_csvs(paths: Sequence[str | Path]) -> pd.DataFrame:
     if not frames:
         raise ValueError("no CSV files given")
     return pd.concat(frames, ignore_index=True, sort=False)
-
-
-def load_trials(
-    studies: Sequence[str], *, storage: str | None = None, csv: Sequence[str] | None = None
-) -> pd.DataFrame:
-    """The trial table of ``studies`` from a study storage URL, or of the CSV files."""
-    if storage and csv:
-        raise ValueError("give either --storage or --csv, not both")
-    if storage:
-        if not studies:
-            raise ValueError("name the studies to analyse from --storage")
-        try:
-            from designspace.study.export import trials_frame  # upward (analysis -> study): phase 2 moves it
-        except ImportError:
-            raise ValueError("--storage needs designspace.study.export, which is not available") from None
-        return trials_frame(storage, list(studies))
-    if csv:
-        return read_csvs(csv)
-    raise ValueError("no input: give --csv FILE... or --storage URL with study names")
 
 
 def populations(

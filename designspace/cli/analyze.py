@@ -14,6 +14,7 @@ import re
 import zlib
 
 from designspace.cli.command import add_command
+from designspace.cli.trials import load_trials
 
 DEFAULT_ROOT = "results/analysis"
 
@@ -77,7 +78,7 @@ def default_out(names: list[str]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from designspace.analysis.compare import DEFAULT_MARGIN  # deferred: loads scipy
-    from designspace.analysis.inputs import load_trials, populations  # deferred: loads scipy
+    from designspace.analysis.inputs import populations  # deferred: loads scipy
     from designspace.analysis.paired import is_paired  # deferred: loads scipy
     from designspace.analysis.pipeline import Options, analyze, write_analysis  # deferred: loads scipy
     from designspace.analysis.report import comparison_text  # deferred: loads scipy

@@ -18,6 +18,7 @@ import argparse
 import json
 
 from designspace.cli.command import add_command
+from designspace.cli.trials import load_trials
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,7 +48,7 @@ def pilot_sd(args: argparse.Namespace) -> tuple[float, str]:
     """The unit sd from two pilot studies, and where it came from."""
     from designspace.analysis.compare import compare_pair  # deferred: loads scipy
     from designspace.analysis.edf import complexity_weights  # deferred: loads scipy
-    from designspace.analysis.inputs import load_trials, populations  # deferred: loads scipy
+    from designspace.analysis.inputs import populations  # deferred: loads scipy
 
     if len(args.studies) != 2:
         raise ValueError(f"name two pilot studies (got {len(args.studies)}), or give --spread")
