@@ -9,7 +9,12 @@
 * :mod:`~designspace.study.population` / :mod:`~designspace.study.proposal`: which models
   (population draws; search proposals inside the complexity regime);
 * :mod:`~designspace.study.objective`: one trial: build, train, report;
-* :mod:`~designspace.study.worker`: the claim-run-store loop with heartbeats;
+* :mod:`~designspace.study.worker`: the claim-run-store loop, made of
+  :mod:`~designspace.study.view` (what changed since the last look),
+  :mod:`~designspace.study.claims` (claim and end a trial in one transaction each),
+  :mod:`~designspace.study.lease` (heartbeats), :mod:`~designspace.study.repair` (lost trials,
+  missing slots), :mod:`~designspace.study.outage` (waiting out a storage outage),
+  :mod:`~designspace.study.signals` (stopping cleanly), :mod:`~designspace.study.sampling`;
 * :mod:`~designspace.study.runner`: N local worker processes and the progress bar;
 * :mod:`~designspace.study.status`, :mod:`~designspace.study.export`, :mod:`~designspace.study.plot`.
 """
