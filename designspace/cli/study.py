@@ -159,6 +159,7 @@ def _finish(handle, results: Path) -> int:  # noqa: ANN001
 
     print(render_status(study_summary(handle)))
     frame = trials_frame(handle.url.url, [handle.name])
+    results.mkdir(parents=True, exist_ok=True)  # the run's own results directory (export makes none)
     csv = write_frame(frame, results / f"{handle.name}.csv")
     print(f"trials: {csv}")
     if handle.config.mode == "paired":  # values are paired differences, not errors: no error EDF
