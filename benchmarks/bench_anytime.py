@@ -70,6 +70,7 @@ def one_run(method: str, seed: int, args: argparse.Namespace) -> dict:
     from designspace.study.join import open_existing
     from designspace.study.objective import TrainObjective
     from designspace.study.worker import run_worker
+    from designspace.train.device import select_device, select_precision
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     config = _config(method, seed, args)
@@ -97,7 +98,7 @@ def one_run(method: str, seed: int, args: argparse.Namespace) -> dict:
             trace.append((round(spent, 3), best if np.isfinite(best) else None))
             if len(seen) >= config.trials:
                 break
-        precision = objective.recipe.precision
+        precision = select_precision(objective.recipe.precision, select_device("cpu"))  # what "auto" trained in
     run = {"method": method, "seed": seed, "trace": trace, "states": states, "fail_reasons": reasons}
     return {**run, "precision": precision}
 
