@@ -18,16 +18,18 @@ shift || true
 
 train() {
   local pids=()
-  # Linux groups a terminal session's processes (autogroup): `nice` alone then yields only to this
-  # session's own processes, and the workers took half the CPU from a test run started elsewhere
-  # (measured: pytest at 74% of a core beside them, 93% once their group was niced). Nice the group.
-  [ -w /proc/self/autogroup ] && echo 19 > /proc/self/autogroup 2>/dev/null || true
-  nice -n 19 designspace calibrate run "$plan" --part reference protocols "$@" &
-  pids+=($!)
+  # Linux groups a session's processes (autogroup): `nice` alone yields only within the session, and
+  # the workers took half the CPU from a test run started in another one (pytest at 74% of a core
+  # beside them, 93% once their group was niced). So each worker gets its own session, niced.
+  start() {  # (the new session niceing its own group: no race with the parent's group)
+    setsid sh -c 'echo 19 > /proc/self/autogroup 2>/dev/null; exec nice -n 19 "$@"' sh \
+      designspace calibrate run "$plan" "$@" &
+    pids+=($!)
+  }
+  start --part reference protocols "$@"
   if [ "${WORKERS:-2}" -ge 2 ]; then
     sleep 20  # the first worker creates the storage
-    nice -n 19 designspace calibrate run "$plan" --part f1 reference protocols "$@" &
-    pids+=($!)
+    start --part f1 reference protocols "$@"
   fi
   trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait' INT TERM
   wait "${pids[@]}"
