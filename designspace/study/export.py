@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from designspace.columns import ATTR_PREFIX, COLUMNS
 from designspace.errors import UsageError
 from designspace.study.slots import reason_of
 
@@ -15,30 +16,10 @@ if TYPE_CHECKING:
 
 __all__ = ["ATTR_PREFIX", "COLUMNS", "trials_frame", "trial_row", "write_frame"]
 
-#: the fixed columns, in order; one column per sampled parameter follows
-COLUMNS = (
-    "study",
-    "space",
-    "trial",
-    "state",
-    "test_error",
-    "train_loss",
-    "flops",
-    "params",
-    "acts",
-    "seconds",
-    "images_per_second",
-    "device",
-    "precision",
-    "seed",
-    "spec",
-    "reason",
-)
 #: the fixed columns read from the trial's user attributes (the rest come from the trial itself)
 _ATTR_COLUMNS = COLUMNS[COLUMNS.index("train_loss") : COLUMNS.index("reason")]
 #: every other user attribute of a trial becomes a column ``attr_<name>`` after the parameters
 #: (lists and dicts as JSON text), except these, which the fixed columns and parameters already hold
-ATTR_PREFIX = "attr_"
 _NOT_EXTRA = {"sampled", "train_config"}
 #: decimals kept of the test error (a percentage): removes float noise such as 58.699999999999996
 ERROR_DECIMALS = 6
