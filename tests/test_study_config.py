@@ -136,3 +136,34 @@ def test_storage_urls():
     for bad in ("", "redis://x", "results/a.db", "sqlite:///:memory:", "journal:"):
         with pytest.raises(ValueError):
             parse_url(bad)
+
+
+def test_every_key_is_read_and_written_from_the_dataclass_fields():
+    """The fields are the one schema: each keyed field is written under its key and read back equal,
+    and an unknown key's message offers the fields' keys."""
+    from dataclasses import fields
+
+    configs = [
+        StudyConfig(
+            **{"name": "a", "mode": "search", "sampler": "random", "trials": 5, "seed": 1, "train_seed": 2},
+            **{"storage": "sqlite:///x.db", "heartbeat_interval": 5, "grace_period": 30, "pruner": "median"},
+            **{"space": "anynetx_a", "resolution": 16, "flops": (1e6, 2e6), "params": (0, 1e6), "group_rule": "gcd"},
+            **{"dataset": "synthetic", "data_dir": "/d", "train_subset": 10, "test_subset": 5, "data_seed": 3},
+            **{"epochs": 2, "train": {"lr": 0.1}, "pruning": {"reports_per_epoch": 2}, "cluster": {"workers": 2}},
+        ),
+        StudyConfig(name="b", mode="paired", principle="sort_depths", trials=5, space="anynetx_a", seconds=3),
+        StudyConfig(
+            name="c", trials=6, space="anynetx_a", epochs=1, sequential=(("looks", [3, 6]), ("reference", "q"))
+        ),
+    ]
+    written = set()
+    for config in configs:
+        data = config.to_dict()
+        assert StudyConfig.from_dict(json.loads(json.dumps(data))) == config
+        for section, body in data.items():  # [study] etc. hold keys; [train] etc. are one table each
+            scalar = section in ("study", "space", "data", "budget")
+            written |= {f"{section}.{key}" for key in body} if scalar else {section}
+    keys = {f.metadata["key"] for f in fields(StudyConfig) if "key" in f.metadata}
+    assert written == keys and len(keys) == len(fields(StudyConfig)) - 1  # every field but `source`
+    with pytest.raises(ValueError, match=r"unknown key 'data.sed' \(did you mean 'data.seed'\?\)"):
+        StudyConfig.from_dict({**configs[0].to_dict(), "data": {"name": "cifar10", "sed": 1}})

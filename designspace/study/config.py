@@ -50,7 +50,8 @@ Unknown keys and bad values raise ``ValueError`` with one line naming the key.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,7 @@ from designspace.study.values import (
     parse_train_seed,
     thawed_value,
 )
+from designspace.tomlfile import load_toml
 
 __all__ = ["MODES", "SAMPLERS", "StudyConfig", "load_config"]
 
@@ -81,71 +83,53 @@ SAMPLERS = {"population": ("uniform", "qmc"), "search": ("tpe", "cmaes", "random
 _DEFAULT_SAMPLER = {"population": "uniform", "search": "tpe", "paired": "uniform"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
-#: TOML layout: section -> key -> StudyConfig field
-_LAYOUT: dict[str, dict[str, str]] = {
-    "study": {
-        "name": "name",
-        "mode": "mode",
-        "principle": "principle",
-        "trials": "trials",
-        "sampler": "sampler",
-        "seed": "seed",
-        "train_seed": "train_seed",
-        "storage": "storage",
-        "heartbeat_interval": "heartbeat_interval",
-        "grace_period": "grace_period",
-        "pruner": "pruner",
-    },
-    "space": {
-        "name": "space",
-        "resolution": "resolution",
-        "flops": "flops",
-        "params": "params",
-        "group_rule": "group_rule",
-    },
-    "data": {
-        "name": "dataset",
-        "dir": "data_dir",
-        "train_subset": "train_subset",
-        "test_subset": "test_subset",
-        "seed": "data_seed",
-    },
-    "budget": {"epochs": "epochs", "seconds": "seconds"},
-}
+
+def _key(key: str, *, text: Callable[[Any], Any] | None = None, unwritten: object = None, **options: Any) -> Any:
+    """A field read from the TOML key ``key`` (``section.key``), or from a whole table (``key`` has no
+    dot; the field holds its items). ``text``: how :meth:`StudyConfig.to_dict` writes the value;
+    ``unwritten``: a value it leaves out (besides ``None``)."""
+    return field(metadata={"key": key, "text": text, "unwritten": unwritten}, **options)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StudyConfig:
-    """Everything that defines a study (what runs it -- storage, workers, device -- aside)."""
+    """Everything that defines a study (what runs it -- storage, workers, device -- aside).
 
-    name: str
-    space: str
-    trials: int
-    mode: str = "population"
-    principle: str | None = None  # paired mode: the principle (designspace.principles) its pairs test
-    sampler: str = ""  # "" = the mode's default
-    seed: int = 0
-    train_seed: int | tuple[int, ...] | None = None  # None: seed; a tuple: one training per entry
-    resolution: int = 32
-    flops: tuple[float, float] | None = None
-    params: tuple[float, float] | None = None
+    The fields are the TOML layout, in its order: each names its key (``section.key``) or table, and
+    reading (:meth:`from_dict`: unknown and missing keys), writing (:meth:`to_dict`) and the messages
+    of validation follow from them. A field without a default is a required key.
+    """
+
+    name: str = _key("study.name")  # default (load_config): the file's stem
+    mode: str = _key("study.mode", default="population")
+    principle: str | None = _key("study.principle", default=None)  # paired mode: its principle (principles)
+    trials: int = _key("study.trials")
+    sampler: str = _key("study.sampler", default="")  # "" = the mode's default
+    seed: int = _key("study.seed", default=0)
+    #: None: seed; a tuple: one training per entry
+    train_seed: int | tuple[int, ...] | None = _key("study.train_seed", default=None)
+    storage: str | None = _key("study.storage", default=None)
+    heartbeat_interval: float = _key("study.heartbeat_interval", default=10.0)
+    grace_period: float = _key("study.grace_period", default=60.0)
+    #: search mode: stops bad models early (designspace.study.pruners); "none" is not written (as before pruners)
+    pruner: str = _key("study.pruner", default="none", unwritten="none")
+    space: str = _key("space.name")
+    resolution: int = _key("space.resolution", default=32)
+    flops: tuple[float, float] | None = _key("space.flops", default=None, text=bounds_text)
+    params: tuple[float, float] | None = _key("space.params", default=None, text=bounds_text)
     #: the X blocks' compatibility rule (designspace.models.compat): "pycls", or "gcd" for the v1 data
-    group_rule: str = "pycls"
-    dataset: str = "cifar10"
-    data_dir: str | None = None
-    train_subset: int | None = None
-    test_subset: int | None = None
-    data_seed: int = 0
-    epochs: float | None = None
-    seconds: float | None = None
-    train: tuple[tuple[str, Any], ...] = ()
-    sequential: tuple[tuple[str, Any], ...] = ()  # [sequential]: interim looks (designspace.study.sequential)
-    pruner: str = "none"  # search mode: stops bad models early (designspace.study.pruners)
-    pruning: tuple[tuple[str, Any], ...] = ()  # [pruner]: the pruner's settings
-    cluster: tuple[tuple[str, Any], ...] = ()  # [cluster]: study submit's job array (study.cluster)
-    storage: str | None = None
-    heartbeat_interval: float = 10.0
-    grace_period: float = 60.0
+    group_rule: str = _key("space.group_rule", default="pycls")
+    dataset: str = _key("data.name", default="cifar10")
+    data_dir: str | None = _key("data.dir", default=None)
+    train_subset: int | None = _key("data.train_subset", default=None)
+    test_subset: int | None = _key("data.test_subset", default=None)
+    data_seed: int = _key("data.seed", default=0)
+    epochs: float | None = _key("budget.epochs", default=None)
+    seconds: float | None = _key("budget.seconds", default=None)
+    train: tuple[tuple[str, Any], ...] = _key("train", default=())  # recipe overrides (TrainConfig fields)
+    sequential: tuple[tuple[str, Any], ...] = _key("sequential", default=())  # interim looks (study.sequential)
+    pruning: tuple[tuple[str, Any], ...] = _key("pruner", default=())  # the pruner's settings
+    cluster: tuple[tuple[str, Any], ...] = _key("cluster", default=())  # study submit's job array (study.cluster)
     #: where it was read from (for messages); not part of the study's identity
     source: str = field(default="", compare=False)
 
@@ -153,61 +137,55 @@ class StudyConfig:
         self._check()
 
     # -- validation ---------------------------------------------------------------------
+    def _bad(self, attr: str, why: str) -> BadValue:
+        """``section.key=value: why`` for field ``attr``."""
+        return bad_value(key_of(attr), getattr(self, attr), why)
+
     def _check(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
-            raise bad_value("study.name", self.name, "must be letters, digits, '_', '-' or '.'")
+            raise self._bad("name", "must be letters, digits, '_', '-' or '.'")
         if self.mode not in MODES:
-            raise bad_value("study.mode", self.mode, f"must be one of {', '.join(MODES)}")
-        check_positive_int(self.trials, "study.trials")
+            raise self._bad("mode", f"must be one of {', '.join(MODES)}")
+        check_positive_int(self.trials, key_of("trials"))
         if (self.mode == "paired") != (self.principle is not None):
-            raise bad_value("study.principle", self.principle, "is needed in paired mode and only there")
+            raise self._bad("principle", "is needed in paired mode and only there")
         if self.principle is not None and (not isinstance(self.principle, str) or not self.principle):
-            raise bad_value("study.principle", self.principle, "must be a principle name")
+            raise self._bad("principle", "must be a principle name")
         if self.sequential:
-            from designspace.study.sequential import SequentialRule
-
-            if self.mode != "population":
-                raise BadValue("[sequential] is for population studies")
-            items = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in self.sequential)
-            object.__setattr__(self, "sequential", items)
-            try:
-                SequentialRule.from_items(items, self.trials)
-            except ValueError as e:
-                raise BadValue(str(e)) from None
+            self._check_sequential()
         sampler = self.sampler or _DEFAULT_SAMPLER[self.mode]
         if sampler not in SAMPLERS[self.mode]:
-            raise bad_value("study.sampler", sampler, f"{self.mode} mode takes {', '.join(SAMPLERS[self.mode])}")
+            raise bad_value(key_of("sampler"), sampler, f"{self.mode} mode takes {', '.join(SAMPLERS[self.mode])}")
         object.__setattr__(self, "sampler", sampler)
-        check_int(self.seed, "study.seed")
+        check_int(self.seed, key_of("seed"))
         object.__setattr__(self, "train_seed", parse_train_seed(self.train_seed))
         if self.storage is not None and (not isinstance(self.storage, str) or not self.storage):
-            raise bad_value("study.storage", self.storage, "must be a storage URL")
-        check_positive_number(self.heartbeat_interval, "study.heartbeat_interval")
-        check_positive_number(self.grace_period, "study.grace_period")
-        object.__setattr__(self, "heartbeat_interval", float(self.heartbeat_interval))
-        object.__setattr__(self, "grace_period", float(self.grace_period))
+            raise self._bad("storage", "must be a storage URL")
+        for attr in ("heartbeat_interval", "grace_period"):
+            check_positive_number(getattr(self, attr), key_of(attr))
+            object.__setattr__(self, attr, float(getattr(self, attr)))
         if self.grace_period <= self.heartbeat_interval:
-            raise bad_value("study.grace_period", self.grace_period, "must be longer than study.heartbeat_interval")
+            raise self._bad("grace_period", f"must be longer than {key_of('heartbeat_interval')}")
         if not isinstance(self.space, str) or not self.space:
-            raise bad_value("space.name", self.space, "must be a design space name")
-        check_positive_int(self.resolution, "space.resolution")
-        object.__setattr__(self, "flops", parse_bounds(self.flops, "space.flops"))
-        object.__setattr__(self, "params", parse_bounds(self.params, "space.params"))
+            raise self._bad("space", "must be a design space name")
+        check_positive_int(self.resolution, key_of("resolution"))
+        for attr in ("flops", "params"):
+            object.__setattr__(self, attr, parse_bounds(getattr(self, attr), key_of(attr)))
         if self.group_rule not in GROUP_RULES:
-            raise bad_value("space.group_rule", self.group_rule, f"must be one of {', '.join(GROUP_RULES)}")
+            raise self._bad("group_rule", f"must be one of {', '.join(GROUP_RULES)}")
         if not isinstance(self.dataset, str) or not self.dataset:
-            raise bad_value("data.name", self.dataset, "must be a dataset name")
+            raise self._bad("dataset", "must be a dataset name")
         if self.data_dir is not None and (not isinstance(self.data_dir, str) or not self.data_dir):
-            raise bad_value("data.dir", self.data_dir, "must be a path")
-        for key, value in (("data.train_subset", self.train_subset), ("data.test_subset", self.test_subset)):
-            if value is not None:
-                check_positive_int(value, key)
-        check_int(self.data_seed, "data.seed")
+            raise self._bad("data_dir", "must be a path")
+        for attr in ("train_subset", "test_subset"):
+            if getattr(self, attr) is not None:
+                check_positive_int(getattr(self, attr), key_of(attr))
+        check_int(self.data_seed, key_of("data_seed"))
         if (self.epochs is None) == (self.seconds is None):
-            raise BadValue("budget: give exactly one of budget.epochs and budget.seconds")
-        for key, value in (("budget.epochs", self.epochs), ("budget.seconds", self.seconds)):
-            if value is not None:
-                check_positive_number(value, key)
+            raise BadValue(f"budget: give exactly one of {key_of('epochs')} and {key_of('seconds')}")
+        for attr in ("epochs", "seconds"):
+            if getattr(self, attr) is not None:
+                check_positive_number(getattr(self, attr), key_of(attr))
         train = self.train.items() if isinstance(self.train, dict) else self.train
         self._check_pruning()
         cluster = self.cluster.items() if isinstance(self.cluster, dict) else self.cluster
@@ -218,6 +196,19 @@ class StudyConfig:
         except (ValueError, TypeError) as e:
             raise BadValue(str(e)) from None
         object.__setattr__(self, "train", tuple(sorted((str(k), frozen_value(v, f"train.{k}")) for k, v in train)))
+
+    def _check_sequential(self) -> None:
+        # deferred: the rule's statistics (numpy, designspace.analysis), needed only by a [sequential] table
+        from designspace.study.sequential import SequentialRule
+
+        if self.mode != "population":
+            raise BadValue("[sequential] is for population studies")
+        items = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in self.sequential)
+        object.__setattr__(self, "sequential", items)
+        try:
+            SequentialRule.from_items(items, self.trials)
+        except ValueError as e:
+            raise BadValue(str(e)) from None
 
     def _check_pruning(self) -> None:
         pruning = self.pruning.items() if isinstance(self.pruning, dict) else self.pruning
@@ -243,25 +234,22 @@ class StudyConfig:
         return {k: thawed_value(v) for k, v in self.train}
 
     def to_dict(self) -> dict[str, Any]:
-        """The TOML layout as a JSON-able dict (``None`` values left out)."""
+        """The TOML layout as a JSON-able dict (``None`` values left out; every section, empty tables not)."""
         out: dict[str, Any] = {}
-        for section, keys in _LAYOUT.items():
-            part = {}
-            for key, attr in keys.items():
-                value = getattr(self, attr)
-                if value is not None and not (attr == "pruner" and value == "none"):  # as before pruners
-                    if attr in ("flops", "params"):
-                        value = bounds_text(value)
-                    part[key] = list(value) if isinstance(value, tuple) else value
-            out[section] = part
-        if self.train:
-            out["train"] = self.train_overrides
-        if self.sequential:
-            out["sequential"] = {k: list(v) if isinstance(v, tuple) else v for k, v in self.sequential}
-        if self.pruning:
-            out["pruner"] = dict(self.pruning)
-        if self.cluster:
-            out["cluster"] = {k: list(v) if isinstance(v, tuple) else v for k, v in self.cluster}
+        for f in fields(self):
+            if "key" not in f.metadata:
+                continue
+            section, _, key = f.metadata["key"].partition(".")
+            value = getattr(self, f.name)
+            if not key:  # a table
+                if value:
+                    out[section] = {k: thawed_value(v) for k, v in value}
+                continue
+            part = out.setdefault(section, {})
+            if value is not None and value != f.metadata["unwritten"]:
+                text = f.metadata["text"]
+                value = text(value) if text is not None else value
+                part[key] = list(value) if isinstance(value, tuple) else value
         return out
 
     @classmethod
@@ -277,31 +265,30 @@ class StudyConfig:
     def _from_dict(cls, data: dict[str, Any], source: str, name: str | None) -> StudyConfig:
         if not isinstance(data, dict):
             raise BadValue("a study config must be a table of sections")
+        attrs = {f.metadata["key"]: f for f in fields(cls) if "key" in f.metadata}  # key or table -> field
+        sections = list(dict.fromkeys(key.partition(".")[0] for key in attrs))
         kwargs: dict[str, Any] = {"source": source}
-        allowed_sections = [*_LAYOUT, "train", "sequential", "pruner", "cluster"]
         for section, body in data.items():
-            if section not in allowed_sections:
-                raise BadValue(f"unknown key {section!r}{did_you_mean(section, allowed_sections)}")
+            if section not in sections:
+                raise BadValue(f"unknown key {section!r}{did_you_mean(section, sections)}")
             if not isinstance(body, dict):
                 raise bad_value(section, body, f"must be a table: [{section}]")
-            if section in ("train", "sequential", "pruner", "cluster"):
-                kwargs["pruning" if section == "pruner" else section] = tuple(body.items())
+            if section in attrs:  # a table: its items as they are
+                kwargs[attrs[section].name] = tuple(body.items())
                 continue
             for key, value in body.items():
-                if key not in _LAYOUT[section]:
-                    full = [f"{section}.{k}" for k in _LAYOUT[section]]
-                    raise BadValue(f"unknown key '{section}.{key}'{did_you_mean(f'{section}.{key}', full)}")
-                kwargs[_LAYOUT[section][key]] = value
-        kwargs.setdefault("name", name)
-        for required, attr in (("study.trials", "trials"), ("space.name", "space")):
+                full = f"{section}.{key}"
+                if full not in attrs:
+                    known = [k for k in attrs if k.startswith(f"{section}.")]
+                    raise BadValue(f"unknown key {full!r}{did_you_mean(full, known)}")
+                kwargs[attrs[full].name] = value
+        if kwargs.setdefault("name", name) is None:  # no study.name (or JSON's null) and no file stem
+            del kwargs["name"]
+        required = [(key, f.name) for key, f in attrs.items() if f.default is MISSING]
+        for key, attr in sorted(required, key=lambda r: r[1] == "name"):  # the name (it has a fallback) last
             if attr not in kwargs:
-                raise BadValue(f"missing key {required!r}")
-        if kwargs["name"] is None:
-            raise BadValue("missing key 'study.name'")
-        try:
-            return cls(**kwargs)
-        except TypeError as e:  # pragma: no cover - every field has a TOML key
-            raise BadValue(str(e)) from None
+                raise BadValue(f"missing key {key!r}")
+        return cls(**kwargs)
 
     def cluster_spec(self) -> ClusterSpec:
         """The ``[cluster]`` table: how ``study submit`` launches the workers."""
@@ -338,16 +325,8 @@ class StudyConfig:
 
 def load_config(path: str | Path, *, trials: int | None = None) -> StudyConfig:
     """Read and validate a study TOML file (``trials`` overrides ``study.trials``)."""
-    from designspace.tomlfile import tomllib
-
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"study config {str(path)!r} does not exist")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"{path}: invalid TOML: {e}") from None
-    config = StudyConfig.from_dict(data, source=str(path), name=path.stem)
+    config = StudyConfig.from_dict(load_toml(path, "study config"), source=str(path), name=path.stem)
     if trials is not None:
         try:
             check_positive_int(trials, "--trials")
@@ -355,6 +334,11 @@ def load_config(path: str | Path, *, trials: int | None = None) -> StudyConfig:
             raise ValueError(str(e)) from None
         config = config.with_trials(trials)
     return config
+
+
+def key_of(attr: str) -> str:
+    """The TOML key (``section.key``) of :class:`StudyConfig`'s field ``attr``."""
+    return _KEYS[attr]
 
 
 def describe_difference(stored: dict[str, Any], mine: dict[str, Any]) -> str | None:
@@ -376,3 +360,7 @@ def _legacy_group_rule(space: object) -> str:
     except (ValueError, TypeError):
         return "pycls"
     return LEGACY_GROUP_RULE
+
+
+#: field -> its TOML key (``section.key``), for messages
+_KEYS = {f.name: f.metadata["key"] for f in fields(StudyConfig) if "." in f.metadata.get("key", "")}
