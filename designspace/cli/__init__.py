@@ -23,6 +23,7 @@ from typing import Any
 
 from designspace import __version__
 from designspace.errors import UsageError
+from designspace.ui.messages import first_line
 
 #: the subcommands, in the order ``--help`` lists them, with the line it shows for each
 COMMANDS = {
@@ -125,8 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, UsageError, FileNotFoundError) as e:
         if debug:
             traceback.print_exc()
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        print(f"designspace {args.command}: error: {msg}", file=sys.stderr)
+        print(f"designspace {args.command}: error: {first_line(e)}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         print(f"designspace {args.command}: interrupted", file=sys.stderr)
@@ -136,8 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - a bug: say so in one line (the trace on request)
         if debug:
             traceback.print_exc()
-        text = str(e).strip().splitlines()
-        where = f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
+        where = f"{type(e).__name__}: {first_line(e)}" if str(e).strip() else type(e).__name__
         hint = "" if debug else f"; run again with {TRACEBACK_FLAG} (or {DEBUG_ENV}=1) and report the traceback"
         print(f"designspace {args.command}: internal error (a bug, not your input): {where}{hint}", file=sys.stderr)
         return INTERNAL_ERROR

@@ -22,9 +22,11 @@ Not part of the study's identity: workers on other clusters may join it with oth
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields, replace
 from typing import Any
+
+from designspace.study.values import check_positive_number
+from designspace.ui import checks
 
 __all__ = ["ClusterSpec"]
 
@@ -48,13 +50,11 @@ class ClusterSpec:
 
     def __post_init__(self) -> None:
         for key, low in (("workers", 1), ("time", 1), ("gpus_per_worker", 0), ("cpus_per_worker", 1)):
-            _integer(key, getattr(self, key), low)
+            checks.integer(f"cluster.{key}", getattr(self, key), low=low)
         if self.parallelism is not None:
-            _integer("parallelism", self.parallelism, 1)
+            checks.integer("cluster.parallelism", self.parallelism, low=1)
         if self.mem_gb is not None:
-            value = self.mem_gb
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-                raise ValueError(f"cluster.mem_gb={value!r}: must be a positive number")
+            check_positive_number(self.mem_gb, "cluster.mem_gb")
         for key in ("partition", "account", "qos", "constraint", "folder"):
             value = getattr(self, key)
             if value is not None and (not isinstance(value, str) or not value.strip()):
@@ -87,8 +87,3 @@ class ClusterSpec:
             if value != getattr(default, f.name):
                 out.append((f.name, list(value) if isinstance(value, tuple) else value))
         return tuple(out)
-
-
-def _integer(key: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"cluster.{key}={value!r}: must be an integer >= {low}")

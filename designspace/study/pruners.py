@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from designspace.registry import Registry
+from designspace.ui import checks
 
 if TYPE_CHECKING:
     import optuna
@@ -101,10 +102,7 @@ def settings_of(name: str, items: tuple[tuple[str, Any], ...]) -> dict[str, int]
     for key, value in items:
         if key not in out:
             raise ValueError(f"unknown key 'pruner.{key}' for study.pruner={name!r} (known: {', '.join(out)})")
-        low = _LOW.get(key, 1)
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"pruner.{key}={value!r}: must be an integer >= {low}")
-        out[key] = value
+        out[key] = checks.integer(f"pruner.{key}", value, low=_LOW.get(key, 1))
     return out
 
 
@@ -112,8 +110,7 @@ def check_pruning(
     pruner: str, items: tuple[tuple[str, Any], ...], *, mode: str, epochs: float | None, seeds: int
 ) -> None:
     """One-line ``ValueError`` for a pruner the study cannot use (see the module doc)."""
-    if pruner not in PRUNERS:
-        raise ValueError(f"study.pruner={pruner!r}: must be one of {', '.join(PRUNERS.names())}")
+    checks.choice("study.pruner", pruner, PRUNERS.names())
     if mode != "search" and (pruner != "none" or items):
         what = f"study.pruner={pruner!r}" if pruner != "none" else "[pruner]"
         raise ValueError(f"{what}: only search studies are pruned ({mode} studies need every model trained to the end)")

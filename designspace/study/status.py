@@ -7,6 +7,8 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from designspace.study.slots import Ledger, outcome_of, reason_of
+from designspace.study.storage import open_storage
+from designspace.ui.numbers import si
 
 if TYPE_CHECKING:
     from designspace.study.join import StudyHandle
@@ -83,12 +85,8 @@ def _reason_kind(reason: str) -> str:
 
 
 def _si(n: Any) -> str:
-    if not isinstance(n, (int, float)):
-        return "-"
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(n) >= scale:
-            return f"{n / scale:.2f}{unit}"
-    return str(int(n))
+    """A complexity as ``12.50M`` (``-`` when the trial has none)."""
+    return si(n, ".2f") if isinstance(n, (int, float)) else "-"
 
 
 def render_status(s: dict[str, Any]) -> str:
@@ -118,8 +116,6 @@ def render_status(s: dict[str, Any]) -> str:
 def list_studies(url: str) -> list[dict[str, Any]]:
     """Every study in a storage with its progress."""
     import optuna
-
-    from designspace.study.storage import open_storage
 
     storage = open_storage(url, create=False)
     out = []

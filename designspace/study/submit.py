@@ -15,13 +15,16 @@ tests use it); ``"slurm"`` needs ``sbatch``; ``"auto"`` picks slurm where ``sbat
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from designspace.study.cluster import ClusterSpec
+from designspace.ui import checks
 
 __all__ = [
     "CLUSTERS",
@@ -57,6 +60,8 @@ class Submission:
             try:
                 out.append(int(job.result()))
             except Exception as e:  # noqa: BLE001 - a task's failure is reported, the others still count
+                # the last line, not ui.messages.first_line: submitit's FailedJobError opens with boilerplate
+                # ("Job (task=0) failed during processing with trace:") and ends with where the task's logs are
                 text = str(e).strip().splitlines()
                 out.append(f"{type(e).__name__}: {text[-1] if text else ''}"[:300])
         return out
@@ -64,9 +69,6 @@ class Submission:
 
 def run_task(entry: Entry, argv: Sequence[str]) -> int:
     """One array task: the worker entry point, with submitit's SIGUSR2 turned into a SIGTERM."""
-    import os
-    import signal
-
     if hasattr(signal, "SIGUSR2"):
         signal.signal(signal.SIGUSR2, lambda signum, frame: os.kill(os.getpid(), signal.SIGTERM))
     return int(entry(list(argv)))
@@ -107,8 +109,7 @@ def executor_parameters(spec: ClusterSpec, name: str, cluster: str) -> dict[str,
 
 def resolve_cluster(cluster: str) -> str:
     """``auto`` -> slurm where ``sbatch`` exists, else local; ``slurm`` without ``sbatch``: one-line error."""
-    if cluster not in CLUSTERS:
-        raise ValueError(f"--cluster={cluster!r}: must be one of {', '.join(CLUSTERS)}")
+    checks.choice("--cluster", cluster, CLUSTERS)
     if cluster == "auto":
         return "slurm" if shutil.which("sbatch") else "local"
     if cluster == "slurm" and not shutil.which("sbatch"):

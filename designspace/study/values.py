@@ -1,10 +1,19 @@
-"""Small validators of a study config's values: one-line errors naming the TOML key."""
+"""Small validators of a study config's values: one-line errors naming the TOML key.
+
+The rules are :mod:`designspace.ui.checks`' (and :mod:`designspace.ui.messages`' for a close name); here they
+raise :class:`BadValue`, which the config loader tells from other errors, with the study's wording.
+"""
 
 from __future__ import annotations
 
-import difflib
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from designspace.regime import parse_quantity, parse_range
+from designspace.ui import checks
+from designspace.ui.messages import close_matches
 
 
 class BadValue(ValueError):
@@ -12,12 +21,22 @@ class BadValue(ValueError):
 
 
 def bad_value(key: str, value: object, why: str) -> BadValue:
-    return BadValue(f"{key}={value!r}: {why}")
+    """``key=value: why`` (:func:`designspace.ui.checks.fail`'s form) as a :class:`BadValue`."""
+    return BadValue(str(checks.fail(key, value, why)))
+
+
+@contextmanager
+def as_bad_value() -> Iterator[None]:
+    """A ``ValueError`` raised inside (a check of :mod:`designspace.ui.checks`, a range) as a :class:`BadValue`."""
+    try:
+        yield
+    except ValueError as e:
+        raise BadValue(str(e)) from None
 
 
 def check_int(value: object, key: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise bad_value(key, value, "must be an integer")
+    with as_bad_value():
+        checks.integer(key, value)
 
 
 def parse_train_seed(value: object) -> int | tuple[int, ...] | None:
@@ -40,30 +59,26 @@ def check_positive_int(value: object, key: str) -> None:
 
 
 def check_positive_number(value: object, key: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise bad_value(key, value, "must be a positive number")
+    """A finite number > 0 (not a bool): else ``key=value: must be a positive number``."""
+    try:
+        checks.number(key, value, low=0, open_low=True)
+    except ValueError:
+        raise bad_value(key, value, "must be a positive number") from None
 
 
 def parse_bounds(value: object, key: str) -> tuple[float, float] | None:
     """``"4M:12M"`` (an open side: ``":12M"``) or ``[low, high]`` (numbers or ``"4M"``) -> (low, high)."""
     if value is None:
         return None
-    from designspace.spaces.regime import parse_quantity, parse_range
-
     if isinstance(value, (list, tuple)):
         if len(value) != 2 or any(isinstance(v, bool) for v in value):
             raise bad_value(key, value, "must be [low, high] or 'LOW:HIGH', e.g. '4M:12M'")
-        try:
+        with as_bad_value():
             value = tuple(parse_quantity(v, key) if isinstance(v, str) else v for v in value)
-        except ValueError as e:
-            raise BadValue(str(e)) from None
     elif not isinstance(value, str):
         raise bad_value(key, value, "must be [low, high] or 'LOW:HIGH', e.g. '4M:12M'")
-    try:
-        lo, hi = parse_range(value, key)
-    except ValueError as e:
-        raise BadValue(str(e)) from None
-    return (lo, hi)
+    with as_bad_value():
+        return parse_range(value, key)
 
 
 def bounds_text(bounds: tuple[float, float]) -> str:
@@ -86,5 +101,7 @@ def thawed_value(value: Any) -> Any:
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
-    match = difflib.get_close_matches(word, choices, n=1)
+    """`` (did you mean 'x'?)`` with the closest of ``choices`` (:func:`designspace.ui.messages.close_matches`),
+    else `` (known: a, b)``: the tail of an unknown key's message."""
+    match = close_matches(word, choices, n=1)
     return f" (did you mean {match[0]!r}?)" if match else f" (known: {', '.join(choices)})"
