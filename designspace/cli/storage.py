@@ -10,11 +10,14 @@ Ctrl-C or SIGTERM stops it. Needs ``pip install 'designspace[grpc]'``. See docs/
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+from designspace.cli.command import add_command
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("storage", help="serve a study storage to many workers (Optuna's gRPC proxy)")
+    p = add_command(sub, "storage")
     cmds = p.add_subparsers(dest="storage_command", metavar="ACTION")
     cmds.required = True
     serve = cmds.add_parser(
@@ -29,15 +32,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import os
-
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")  # gRPC's C core logs a failed bind beside our one-line error
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per study a worker creates
-    from designspace.study.grpc_proxy import serve
-    from designspace.study.storage import parse_url
-    from designspace.study.worker import stop_on_signals
+    from designspace.study.grpc_proxy import serve  # deferred: the study package loads numpy
+    from designspace.study.signals import stop_on_signals  # deferred: the study package loads numpy
+    from designspace.study.storage import parse_url  # deferred: the study package loads numpy
 
     display = parse_url(args.storage_url).display
 
