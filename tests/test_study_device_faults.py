@@ -19,7 +19,8 @@ import torch
 
 from designspace.study.config import StudyConfig
 from designspace.study.join import join_study, open_existing
-from designspace.study.objective import DeviceFault, Outcome, TrainObjective, _is_device_fault, slot_params
+from designspace.study.objective import DeviceFault, Outcome, TrainObjective, slot_params
+from designspace.study.outcome import is_device_fault
 from designspace.study.slots import MAX_LOST, reason_of
 from designspace.study.worker import run_worker
 
@@ -135,7 +136,7 @@ def test_study_worker_says_how_to_go_on_after_a_device_fault(tmp_path, monkeypat
     ],
 )
 def test_which_errors_are_device_faults(error, fault):
-    assert _is_device_fault(error) is fault
+    assert is_device_fault(error) is fault
 
 
 def test_the_train_objective_raises_a_cuda_error_as_a_device_fault_not_a_trial_result(tmp_path, monkeypatch):
@@ -155,19 +156,19 @@ def test_a_real_cuda_fault_is_sticky_and_classified_as_a_device_fault():
     # In a child process: the fault poisons the CUDA context of the process it happens in.
     code = textwrap.dedent("""
         import torch
-        from designspace.study.objective import _is_device_fault
+        from designspace.study.outcome import is_device_fault
         x = torch.zeros(4, device="cuda")
         try:
             x[torch.tensor([1 << 40], device="cuda")] = 1.0  # out of bounds: a device-side assert
             torch.cuda.synchronize()
             raise SystemExit("no fault")
         except Exception as e:
-            assert _is_device_fault(e), repr(e)
+            assert is_device_fault(e), repr(e)
         try:
             torch.ones(2, device="cuda").sum().item()
             print("not sticky")
         except Exception as e:
-            assert _is_device_fault(e), repr(e)
+            assert is_device_fault(e), repr(e)
             print("sticky")
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

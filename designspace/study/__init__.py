@@ -6,9 +6,12 @@
 * :mod:`~designspace.study.storage`: storage URLs (SQLite, PostgreSQL/MySQL, journal files);
 * :mod:`~designspace.study.join`: create or join a study, its queue of budget slots;
 * :mod:`~designspace.study.slots`: the bookkeeping (slots, outcomes, exactly-once accounting);
-* :mod:`~designspace.study.population` / :mod:`~designspace.study.proposal`: which models
-  (population draws; search proposals inside the complexity regime);
-* :mod:`~designspace.study.objective`: one trial: build, train, report;
+* :mod:`~designspace.study.objective`: what a trial does by the study's mode, from
+  :mod:`~designspace.study.population` / :mod:`~designspace.study.proposal` (which models:
+  population draws; search proposals inside the complexity regime), :mod:`~designspace.study.training`
+  (one trial: build, train, report) and :mod:`~designspace.study.paired` (a principle's pairs), which
+  share :mod:`~designspace.study.box` (the regime's box) and :mod:`~designspace.study.outcome` (how a
+  trial ends);
 * :mod:`~designspace.study.worker`: the claim-run-store loop, made of
   :mod:`~designspace.study.view` (what changed since the last look),
   :mod:`~designspace.study.claims` (claim and end a trial in one transaction each),

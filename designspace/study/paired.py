@@ -26,9 +26,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import designspace as ds
+from designspace.study.box import in_regime
 from designspace.study.config import StudyConfig
-from designspace.study.objective import RESULT_KEYS, Outcome, TrainObjective, combined, in_regime
+from designspace.study.outcome import RESULT_KEYS, DeviceFault, Outcome, combined, is_device_fault
 from designspace.study.slots import FIXED
+from designspace.study.training import TrainObjective
 
 if TYPE_CHECKING:
     import optuna
@@ -93,8 +96,6 @@ class PairObjective(TrainObjective):
         return study_pairs(self.config, slot + 1)[slot]
 
     def __call__(self, trial: optuna.Trial, slot: int) -> Outcome:
-        import designspace as ds
-
         c = self.config
         principle = _principle(c)
         pair = self.pair(trial, slot)
@@ -135,9 +136,7 @@ class PairObjective(TrainObjective):
                 except MemoryError as e:
                     return Outcome("FAIL", reason=f"{where}out of memory: {e}", attrs=attrs)
                 except Exception as e:  # noqa: BLE001 - any error is this pair's result, the study goes on
-                    from designspace.study.objective import DeviceFault, _is_device_fault
-
-                    if _is_device_fault(e):
+                    if is_device_fault(e):
                         raise DeviceFault(f"{type(e).__name__}: {e}") from e
                     return Outcome("FAIL", reason=f"{where}error: {type(e).__name__}: {e}", attrs=attrs)
                 if result.status != "ok":

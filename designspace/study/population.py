@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import designspace as ds
+from designspace.study.box import BoxTrial, plain, regime_box, rejects
 from designspace.study.config import StudyConfig
 
 __all__ = ["population_params"]
@@ -25,12 +27,7 @@ def population_params(config: StudyConfig, n: int) -> list[dict[str, Any]]:
         return _qmc(space, config, n)
     records = space.sample(n, seed=config.seed, resolution=config.resolution, flops=config.flops, params=config.params)
     names = space.param_names(config.resolution)
-    return [{name: _plain(rec[name]) for name in names} for rec in records]
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars -> Python scalars (Optuna stores JSON)."""
-    return value.item() if hasattr(value, "item") else value
+    return [{name: plain(rec[name]) for name in names} for rec in records]
 
 
 def _qmc(space: Any, config: StudyConfig, n: int) -> list[dict[str, Any]]:
@@ -42,10 +39,6 @@ def _qmc(space: Any, config: StudyConfig, n: int) -> list[dict[str, Any]]:
     import warnings
 
     import optuna
-
-    import designspace as ds
-    from designspace.study.objective import rejects
-    from designspace.study.proposal import BoxTrial, regime_box
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -60,7 +53,7 @@ def _qmc(space: Any, config: StudyConfig, n: int) -> list[dict[str, Any]]:
         ok = not rejects(config, space, trial.params, ds.complexity(spec, config.resolution))
         study.tell(trial, 0.0 if ok else None, state=None if ok else optuna.trial.TrialState.FAIL)
         if ok:
-            out.append({k: _plain(v) for k, v in trial.params.items()})
+            out.append({k: plain(v) for k, v in trial.params.items()})
         elif draws >= _QMC_PROBE and len(out) < _QMC_MIN_RATE * draws:
             raise ValueError(
                 f"study.sampler='qmc': only {len(out)} of {draws} Sobol points of {config.space} fall in the "

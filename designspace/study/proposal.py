@@ -26,16 +26,17 @@ attribute ``proposal`` says which way its model was chosen.
 
 from __future__ import annotations
 
-import functools
 import time
 from typing import TYPE_CHECKING, Any
 
+import designspace as ds
+from designspace.study.box import BoxTrial, plain, regime_box, rejects
 from designspace.study.config import StudyConfig
 
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
-__all__ = ["BoxTrial", "propose", "regime_box", "startup_trials", "uniform_draw"]
+__all__ = ["propose", "startup_trials", "uniform_draw"]
 
 #: scratch proposals per trial (and seconds) before falling back to a uniform draw from the regime
 TRIES = 300
@@ -50,61 +51,10 @@ def startup_trials(config: StudyConfig) -> int:
     return min(10, max(2, config.trials // 3))
 
 
-@functools.cache
-def _box(space_name: str, group_rule: str, resolution: int, flops: Any, params: Any) -> dict[str, frozenset]:
-    import numpy as np
-
-    from designspace import spaces
-    from designspace.spaces.regime import Regime
-
-    regime = Regime.make(flops, params)
-    if not regime:
-        return {}
-    allowed: dict[str, set] = {}
-    for names, table in spaces.get(space_name).with_group_rule(group_rule).narrow(resolution, regime).restrict.items():
-        names = (names,) if isinstance(names, str) else tuple(names)
-        table = np.asarray(table)
-        table = table[:, None] if table.ndim == 1 else table
-        for j, name in enumerate(names):
-            allowed.setdefault(name, set()).update(_plain(v) for v in table[:, j])
-    return {k: frozenset(v) for k, v in allowed.items()}
-
-
-def regime_box(config: StudyConfig) -> dict[str, frozenset]:
-    """Parameter name -> the values the regime allows (empty without a regime)."""
-    return _box(config.space, config.group_rule, config.resolution, config.flops, config.params)
-
-
-class BoxTrial:
-    """A trial whose ``suggest_*`` ranges and choices are cut to a box (see the module doc)."""
-
-    def __init__(self, trial: Any, box: dict[str, frozenset]) -> None:
-        self.trial, self.box = trial, box
-
-    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
-        if name in self.box:
-            low, high = max(low, min(self.box[name])), min(high, max(self.box[name]))
-        return self.trial.suggest_int(name, low, high, step=step, log=log)
-
-    def suggest_categorical(self, name: str, choices: Any) -> Any:
-        if name in self.box:
-            choices = [c for c in choices if c in self.box[name]]
-        return self.trial.suggest_categorical(name, choices)
-
-    def suggest_float(
-        self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
-    ) -> float:
-        return self.trial.suggest_float(name, low, high, step=step, log=log)
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return self.trial.params
-
-
 def uniform_draw(space: Any, config: StudyConfig, seed: int) -> dict[str, Any]:
     """One model drawn uniformly from the space (within the regime), as sampled parameters."""
     record = space.sample(1, seed=seed, resolution=config.resolution, flops=config.flops, params=config.params)[0]
-    return {name: _plain(record[name]) for name in space.param_names(config.resolution)}
+    return {name: plain(record[name]) for name in space.param_names(config.resolution)}
 
 
 def propose(
@@ -113,9 +63,6 @@ def propose(
     """(parameters, sampler system attributes to keep, how they were chosen) for one search trial."""
     import optuna
     from optuna.trial import TrialState
-
-    import designspace as ds
-    from designspace.study.objective import rejects
 
     kept_states = (TrialState.COMPLETE, TrialState.PRUNED)  # Optuna's TPE counts both as observations
     complete = [t for t in trials if t.state in kept_states and t.params]
@@ -129,7 +76,7 @@ def propose(
         trial = scratch.ask()
         spec = space.suggest(BoxTrial(trial, box), resolution=config.resolution)
         if not rejects(config, space, trial.params, ds.complexity(spec, config.resolution)):
-            params = {k: _plain(v) for k, v in trial.params.items()}
+            params = {k: plain(v) for k, v in trial.params.items()}
             frozen = next(t for t in scratch.get_trials(deepcopy=False) if t.number == trial.number)
             kept = {k: v for k, v in frozen.system_attrs.items() if k != "fixed_params"}
             return params, kept, config.sampler
@@ -137,7 +84,3 @@ def propose(
         if time.monotonic() > deadline:
             break
     return uniform_draw(space, config, seed), {}, f"uniform ({config.sampler} proposed nothing in the regime)"
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from designspace.study.proposal import startup_trials
+
 if TYPE_CHECKING:
     from designspace.study.config import StudyConfig
 
@@ -15,8 +17,6 @@ def make_sampler(config: StudyConfig, seed: int) -> Any:
     import warnings
 
     import optuna
-
-    from designspace.study.proposal import startup_trials
 
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     if config.sampler == "tpe":
