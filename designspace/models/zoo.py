@@ -185,32 +185,24 @@ def googlenet(kernel: int = 5) -> NetSpec:
 
 RESNET_WIDTHS = (64, 128, 256, 512)
 BOTTLENECK_WIDTHS = (256, 512, 1024, 2048)
+
+
+def resnext(depths: tuple[int, ...], group_width: int, groups: int = 32) -> NetSpec:
+    """ImageNet ResNeXt (``32x4d``: ``groups=32``, ``group_width=4``): the first stage's inner width is
+    ``groups * group_width``, the group count fixed over the stages (see :func:`resnet`)."""
+    return resnet("res_bottleneck", depths, BOTTLENECK_WIDTHS, BOTTLENECK_WIDTHS[0] // (groups * group_width), groups)
+
+
 _MODELS: dict[str, tuple[Callable[[], NetSpec], int, str]] = {
     "resnet18": (lambda: resnet("res_basic", (2, 2, 2, 2), RESNET_WIDTHS), 224, "ResNet-18"),
     "resnet34": (lambda: resnet("res_basic", (3, 4, 6, 3), RESNET_WIDTHS), 224, "ResNet-34"),
     "resnet50": (lambda: resnet("res_bottleneck", (3, 4, 6, 3), BOTTLENECK_WIDTHS, 4), 224, "ResNet-50"),
     "resnet101": (lambda: resnet("res_bottleneck", (3, 4, 23, 3), BOTTLENECK_WIDTHS, 4), 224, "ResNet-101"),
     "resnet152": (lambda: resnet("res_bottleneck", (3, 8, 36, 3), BOTTLENECK_WIDTHS, 4), 224, "ResNet-152"),
-    "resnext50_32x4d": (
-        lambda: resnet("res_bottleneck", (3, 4, 6, 3), BOTTLENECK_WIDTHS, 2, 32),
-        224,
-        "ResNeXt-50 32x4d",
-    ),
-    "resnext101_32x4d": (
-        lambda: resnet("res_bottleneck", (3, 4, 23, 3), BOTTLENECK_WIDTHS, 2, 32),
-        224,
-        "ResNeXt-101 32x4d",
-    ),
-    "resnext152_32x4d": (
-        lambda: resnet("res_bottleneck", (3, 8, 36, 3), BOTTLENECK_WIDTHS, 2, 32),
-        224,
-        "ResNeXt-152 32x4d",
-    ),
-    "resnext101_32x8d": (
-        lambda: resnet("res_bottleneck", (3, 4, 23, 3), BOTTLENECK_WIDTHS, 1, 32),
-        224,
-        "ResNeXt-101 32x8d",
-    ),
+    "resnext50_32x4d": (lambda: resnext((3, 4, 6, 3), 4), 224, "ResNeXt-50 32x4d"),
+    "resnext101_32x4d": (lambda: resnext((3, 4, 23, 3), 4), 224, "ResNeXt-101 32x4d"),
+    "resnext152_32x4d": (lambda: resnext((3, 8, 36, 3), 4), 224, "ResNeXt-152 32x4d"),
+    "resnext101_32x8d": (lambda: resnext((3, 4, 23, 3), 8), 224, "ResNeXt-101 32x8d"),
     "densenet121": (lambda: densenet((6, 12, 24, 16)), 224, "DenseNet-121 (k=32)"),
     "densenet169": (lambda: densenet((6, 12, 32, 32)), 224, "DenseNet-169 (k=32)"),
     "densenet201": (lambda: densenet((6, 12, 48, 32)), 224, "DenseNet-201 (k=32)"),
