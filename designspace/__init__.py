@@ -23,6 +23,7 @@ _EXPORTS = {
     "resolve": "designspace.models.api",
     "fit_regnet": "designspace.models.regnet",
     "regnet": "designspace.models.regnet",
+    "load": "designspace.study.load",
 }
 _SUBPACKAGES = ("analysis", "data", "models", "spaces", "study", "train", "zoo")
 
@@ -34,6 +35,7 @@ __all__ = [
     "build_model",
     "complexity",
     "fit_regnet",
+    "load",
     "regnet",
     "resolve",
     "zoo",
@@ -46,6 +48,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from designspace.models.api import build_model, complexity, resolve
     from designspace.models.regnet import fit_regnet, regnet
     from designspace.specs import HeadSpec, NetSpec, StageSpec, StemSpec
+    from designspace.study.load import load
 
 
 def __getattr__(name: str) -> Any:

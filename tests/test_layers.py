@@ -22,12 +22,8 @@ _spec.loader.exec_module(layers)
 #: module-level imports that close a cycle inside designspace/study/ (importer, imported): phase 2 breaks them
 CYCLE_EDGES: dict[tuple[str, str], str] = {}
 
-#: in-function imports up the layers (importer, imported): analysis reads a study's storage
-UPWARD_IN_FUNCTION: dict[tuple[str, str], str] = {
-    ("designspace.analysis.notebook", "designspace.study.export"): "notebook.load: phase 2",
-    ("designspace.analysis.notebook", "designspace.study.storage"): "notebook.load: phase 2",
-    ("designspace.analysis.notebook", "designspace.study.config"): "notebook.load of a TOML file: phase 2",
-}
+#: in-function imports up the layers (importer, imported)
+UPWARD_IN_FUNCTION: dict[tuple[str, str], str] = {}
 
 #: modules (a name ending in "." : every module below it) whose in-function imports are not all explained
 #: yet: the study layer and its commands, rewritten by others now (phase 2)

@@ -67,7 +67,7 @@ def test_the_docs_notebook_example_runs_on_a_real_small_study(storage, tmp_path,
 def test_notebook_calls_draw_into_given_axes_and_return_tidy_tables(storage) -> None:
     import matplotlib.pyplot as plt
 
-    df = ds.analysis.load("anynetx_a_small", "anynetx_e_small", storage=storage)
+    df = ds.load("anynetx_a_small", "anynetx_e_small", storage=storage)
     assert list(df["study"].unique()) == ["anynetx_a_small", "anynetx_e_small"]
     fig, ax = plt.subplots()
     try:

@@ -13,10 +13,11 @@
 * :mod:`~designspace.analysis.inputs`, :mod:`~designspace.analysis.pipeline`,
   :mod:`~designspace.analysis.plots`, :mod:`~designspace.analysis.report`: tables of trials in,
   figures, summary.csv and report.html out (``designspace analyze``);
-* :mod:`~designspace.analysis.notebook`: the same in a notebook: ``load`` trials into a DataFrame,
+* :mod:`~designspace.analysis.notebook`: the same in a notebook, on a DataFrame of trials
+  (``designspace.load(...)``, the study layer's :func:`designspace.study.load.load`, reads one):
   ``plot_edf(df, by=..., ax=..., normalized=...)``, ``ks``, ``compare``, ``good_ranges``,
-  ``plot_params`` (``load``, ``plot_edf``, ``compare``, ``good_ranges`` and ``plot_params`` are also
-  here, imported on first use; ``ks`` here is the module of the KS test).
+  ``plot_params`` (``plot_edf``, ``compare``, ``good_ranges`` and ``plot_params`` are also here,
+  imported on first use; ``ks`` here is the module of the KS test).
 """
 
 from typing import Any
@@ -47,7 +48,9 @@ __all__ = [
 ]
 
 #: the notebook functions offered here too (imported on first use: they need matplotlib)
-_NOTEBOOK = ("compare", "good_ranges", "load", "plot_edf", "plot_params")
+_NOTEBOOK = ("compare", "good_ranges", "plot_edf", "plot_params")
+#: names that moved out of this layer -> where they live now
+_MOVED = {"load": "designspace.load (designspace.study.load.load): reading a study's storage is the study layer's"}
 
 
 def __getattr__(name: str) -> Any:
@@ -55,4 +58,6 @@ def __getattr__(name: str) -> Any:
         from designspace.analysis import notebook  # deferred: loads matplotlib
 
         return getattr(notebook, name)
+    if name in _MOVED:
+        raise AttributeError(f"designspace.analysis.{name} moved: use {_MOVED[name]}")
     raise AttributeError(f"module 'designspace.analysis' has no attribute {name!r}")

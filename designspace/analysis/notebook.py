@@ -5,7 +5,7 @@
     import designspace as ds
     import matplotlib.pyplot as plt
 
-    df = ds.analysis.load("anynetx_a", "anynetx_b", storage="sqlite:///results/anynet_cifar/studies.db")
+    df = ds.load("anynetx_a", "anynetx_b", storage="sqlite:///results/anynet_cifar/studies.db")  # or CSVs
     fig, ax = plt.subplots()
     ds.analysis.plot_edf(df, by="study", ax=ax, normalized=True)
     ds.analysis.ks(df, normalized=True)        # D and p of each population against the first
@@ -20,12 +20,16 @@ the same defaults except fewer resamples (a notebook answers in seconds; pass ``
 ``permutations`` for the report's). ``by`` names the column whose values are the populations
 (``study``, or ``space`` to pool the studies of one space). Populations need ``min_complete``
 complete trials (2 here, 10 in the report).
+
+The functions take the trials table as a DataFrame: ``ds.load`` (:func:`designspace.study.load.load`:
+study names, TOML files or CSV exports) reads it from a study's storage, which is the study layer's
+job, not this one's; a CSV export also reads with :func:`designspace.analysis.inputs.read_csvs` or
+``pandas.read_csv``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,7 +38,7 @@ import pandas as pd
 from designspace.analysis.bootstrap import edf_band, good_range
 from designspace.analysis.compare import DEFAULT_ALPHA, DEFAULT_MARGIN, compare_frame
 from designspace.analysis.edf import Normalization, complexity_weights, edf
-from designspace.analysis.inputs import Population, floats, populations, read_csvs
+from designspace.analysis.inputs import Population, floats, populations
 from designspace.analysis.ks import ks_test
 from designspace.analysis.pipeline import _log_axis, _styles
 from designspace.analysis.plots import Curve, ParamPanel, Scatter, draw_edf, draw_parameter, error_limits
@@ -44,40 +48,10 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["compare", "good_ranges", "ks", "load", "plot_edf", "plot_params"]
+__all__ = ["compare", "good_ranges", "ks", "plot_edf", "plot_params"]
 
 #: fewest complete trials for a population here (the report asks for inputs.MIN_COMPLETE)
 MIN_COMPLETE = 2
-
-
-def load(*sources: str | Path, storage: str | None = None, results: str | Path = "results") -> pd.DataFrame:
-    """One row per trial of every source: a study name, a study's TOML file, or a CSV export.
-
-    Study names are read from ``storage`` (a URL), or from their TOML file's storage, or from
-    ``results/NAME.db`` (``study run``'s default). Columns: ``designspace.columns.COLUMNS``, the sampled
-    parameters, then ``attr_*`` (the trials' other attributes); rows of every state.
-    """
-    if not sources:
-        raise ValueError("load: name at least one study, TOML file or CSV file")
-    from designspace.study.export import trials_frame  # upward (analysis -> study): phase 2 moves load to study/
-    from designspace.study.storage import default_url, parse_url  # upward, as above
-
-    frames: list[pd.DataFrame] = []
-    by_storage: dict[str, list[str]] = {}
-    for source in sources:
-        text = str(source)
-        if text.endswith(".csv"):
-            frames.append(read_csvs([text]))
-            continue
-        name, url = text, storage
-        if text.endswith(".toml"):
-            from designspace.study.config import load_config  # upward, as above
-
-            config = load_config(text)
-            name, url = config.name, storage or config.storage
-        by_storage.setdefault(parse_url(url or default_url(name, str(results))).url, []).append(name)
-    frames.extend(trials_frame(url, names) for url, names in by_storage.items())
-    return pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]
 
 
 def _populations(df: pd.DataFrame, by: str, names: Sequence[str], min_complete: int) -> list[Population]:

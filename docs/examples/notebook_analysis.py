@@ -25,7 +25,7 @@ studies = os.environ.get("DESIGNSPACE_EXAMPLE_STUDIES", "anynetx_a,anynetx_e").s
 out = Path(os.environ.get("DESIGNSPACE_EXAMPLE_OUT", "."))
 
 # %% One call: every trial of both studies as a DataFrame (a CSV export loads the same way)
-df = ds.analysis.load(*studies, storage=storage)
+df = ds.load(*studies, storage=storage)
 print(df.groupby("study")["test_error"].describe())
 
 # %% Error EDFs, plain and flops-normalized, side by side in axes we own
