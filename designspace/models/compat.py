@@ -29,6 +29,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from designspace.ui import checks
+
 __all__ = ["GROUP_RULES", "DEFAULT_GROUP_RULE", "Compat", "check_group_rule", "compatible", "compatible_arrays"]
 
 #: the named rules; the first is the default
@@ -38,9 +40,7 @@ DEFAULT_GROUP_RULE = "pycls"
 
 def check_group_rule(rule: object) -> str:
     """``rule`` if it is a known rule name, else a one-line ``ValueError``."""
-    if rule not in GROUP_RULES:
-        raise ValueError(f"group_rule={rule!r}: must be one of {', '.join(GROUP_RULES)}")
-    return rule  # type: ignore[return-value]
+    return checks.choice("group_rule", rule, GROUP_RULES)
 
 
 class Compat(NamedTuple):

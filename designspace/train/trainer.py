@@ -54,6 +54,7 @@ from designspace.train.optim import make_optimizer, set_lr
 from designspace.train.progress import TrainBar
 from designspace.train.result import TrainResult
 from designspace.train.schedules import lr_at
+from designspace.ui import checks
 
 CUDA_CHECK_EVERY = 20
 #: a training loss above this many times ln(classes) has exploded, though finite (an lr of 1e6 on
@@ -100,8 +101,7 @@ def train(
         raise ValueError(f"budget={budget!r}: must be a Budget(epochs=...) or Budget(seconds=...)")
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config={config!r}: must be a TrainConfig")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed={seed!r}: must be an integer")
+    checks.integer("seed", seed)
     if reports and (budget.epochs is None or isinstance(reports, bool) or not isinstance(reports, int)):
         raise ValueError(f"reports={reports!r}: intermediate reports need an integer and an epoch budget")
     spec = retarget(spec_or_name, data)
