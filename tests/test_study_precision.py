@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import designspace.train.device as device
-from designspace.study.config import StudyConfig
+from designspace.study.config import StudyConfig, load_config
 from designspace.study.join import join_study, open_existing
 from designspace.study.objective import ALLOW_EMULATED, STUDY_PRECISION, TrainObjective, pin_precision
 
@@ -56,3 +56,27 @@ def test_a_study_made_before_the_rule_keeps_its_trials_precision(handle, monkeyp
     monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: False)  # an AVX2-only CPU joins first
     with pytest.raises(ValueError, match="trains in bf16 but this cpu"):
         pin_precision(handle, "auto", "cpu")
+
+
+def test_the_worker_command_follows_the_studys_precision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """``study worker`` runs the library's worker entry point, precision pinning included: on a CPU
+    that would resolve another precision than the study's it stops in one line before any trial."""
+    from designspace.cli import main
+    from designspace.study.objective import slot_params
+
+    toml = tmp_path / "pinned.toml"
+    toml.write_text(
+        '[study]\ntrials = 1\n[space]\nname = "anynetx_a"\nflops = "1M:3M"\n'
+        '[data]\nname = "synthetic:train=32,test=16"\n[budget]\nepochs = 1\n'
+    )
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    made = join_study(load_config(toml), url, lambda n: slot_params(load_config(toml), n))
+    made.storage.set_study_system_attr(made.study_id, STUDY_PRECISION, "bf16")  # its first worker's
+    monkeypatch.delenv(ALLOW_EMULATED, raising=False)
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: False)
+    assert main(["study", "worker", str(toml), "--storage", url, "--device", "cpu", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "trains in bf16 but this cpu" in err[0], err
+    assert [t.state.name for t in open_existing(url, "pinned").trials()] == ["WAITING"]  # nothing ran

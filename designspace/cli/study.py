@@ -12,18 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
+
+from designspace.cli.command import add_command
 
 STORAGE_HELP = "sqlite:///FILE.db (default: results/STUDY.db), postgresql://USER:PASS@HOST/DB or journal:PATH"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "study",
-        help="run, join, inspect and export studies (populations or searches)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_command(sub, "study", __doc__, raw=True)
     ss = p.add_subparsers(dest="study_command", metavar="ACTION")
     ss.required = True
 
@@ -32,18 +30,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--storage", help=STORAGE_HELP)
     r.add_argument("--workers", type=int, help="worker processes (default: one per core on CPU, one per GPU)")
     r.add_argument("--trials", type=int, help="the study's budget (overrides study.trials; can only grow)")
-    r.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default: cuda if present")
-    r.add_argument("--threads", type=int, help="torch threads per CPU worker (default: cores / workers)")
-    r.add_argument("--results", default="results", help="folder for the default storage, CSV and plot")
+    _add_where(
+        r,
+        device="default: cuda if present",
+        threads="torch threads per CPU worker (default: cores / workers)",
+        results="folder for the default storage, CSV and plot",
+    )
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.set_defaults(func=run_run)
 
     w = ss.add_parser("worker", help="run trials of a study until its budget is met (start many)")
     w.add_argument("config", help="the study's TOML file")
     w.add_argument("--storage", help=STORAGE_HELP)
-    w.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    w.add_argument("--threads", type=int, help="torch threads (default: torch's)")
-    w.add_argument("--results", default="results", help="folder for the default storage")
+    _add_where(w, threads="torch threads (default: torch's)")
     w.add_argument("--quiet", action="store_true", help="no line per trial")
     w.set_defaults(func=run_worker)
 
@@ -63,8 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=("auto", "slurm", "local"),
         help="slurm, local (processes on this machine) or auto (default: slurm where sbatch exists)",
     )
-    b.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    b.add_argument("--results", default="results", help="folder for the default storage")
+    _add_where(b)
     b.add_argument("--wait", action="store_true", help="wait for every worker; exit 1 if one failed")
     b.set_defaults(func=run_submit)
 
@@ -82,6 +80,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--results", default="results", help="folder of the default storage")
     e.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
     e.set_defaults(func=run_export)
+
+
+def _add_where(
+    p: argparse.ArgumentParser,
+    *,
+    device: str | None = None,
+    threads: str | None = None,
+    results: str = "folder for the default storage",
+) -> None:
+    """``--device``, ``--threads`` (when it has a help line) and ``--results``: where workers train and write."""
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help=device)
+    if threads is not None:
+        p.add_argument("--threads", type=int, help=threads)
+    p.add_argument("--results", default="results", help=results)
 
 
 def _storage_for(args: argparse.Namespace, name: str, config_storage: str | None = None) -> str:
@@ -108,19 +120,18 @@ def _quiet_optuna() -> None:
 
 
 def _open_for_run(args: argparse.Namespace):  # -> (config, url, handle)
+    """The command's study: its TOML file checked, its data present, the study created or joined."""
     from designspace.study.config import load_config
-    from designspace.study.join import join_study
-    from designspace.study.objective import check_config, ensure_data, slot_params
+    from designspace.study.objective import check_config, ensure_data
+    from designspace.study.worker import open_study
 
     _quiet_optuna()
     config = load_config(args.config, trials=getattr(args, "trials", None))
     check_config(config)
     ensure_data(config)
     url = _storage_for(args, config.name, config.storage)
-    handle = join_study(config, url, lambda n: slot_params(config, n))
+    handle = open_study(config, url)
     if config.source:  # keep the local path for messages
-        from dataclasses import replace
-
         handle.config = replace(handle.config, source=config.source)
     return config, url, handle
 
@@ -182,17 +193,16 @@ def _edf_plot(frame, name: str, results: Path, failed: int) -> Path | None:  # n
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    from designspace.study.objective import DeviceFault, make_objective
+    from designspace.study.objective import DeviceFault
     from designspace.study.runner import DEVICE_FAULT_EXIT
-    from designspace.study.worker import Worker, stop_on_signals
+    from designspace.study.worker import run_worker as work
+    from designspace.study.worker import stop_on_signals
 
     config, url, handle = _open_for_run(args)
     restore = stop_on_signals()
-    objective = make_objective(handle.config, device=args.device, threads=args.threads)
     try:
-        objective.prepare()
-        worker = Worker(handle, objective, on_event=(lambda m: None) if args.quiet else _say)
-        report = worker.run()
+        on_event = (lambda m: None) if args.quiet else _say
+        report = work(handle.config, url, handle=handle, device=args.device, threads=args.threads, on_event=on_event)
     except KeyboardInterrupt:
         _say(
             f"interrupted; the running trial is re-queued; resume with: designspace study worker {args.config}"

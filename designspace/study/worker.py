@@ -44,7 +44,7 @@ from designspace.study.view import TrialView
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
-__all__ = ["Worker", "WorkerReport", "make_sampler", "run_worker", "stop_on_signals"]
+__all__ = ["Worker", "WorkerReport", "make_sampler", "open_study", "run_worker", "stop_on_signals"]
 
 log = logging.getLogger("designspace.study")
 
@@ -362,10 +362,19 @@ class Worker(Repairs):
         self.view = TrialView(handle)
 
 
+def open_study(config: StudyConfig, url: str | StorageURL) -> StudyHandle:
+    """Create or join the study, its slots holding the study mode's models (:func:`slot_params`)."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return join_study(config, url, lambda n: slot_params(config, n))
+
+
 def run_worker(
     config: StudyConfig,
     url: str | StorageURL,
     *,
+    handle: StudyHandle | None = None,
     objective: Objective | None = None,
     device: str = "auto",
     threads: int | None = None,
@@ -374,18 +383,18 @@ def run_worker(
     on_event: Callable[[str], None] | None = None,
     patience: float | None = None,
 ) -> WorkerReport:
-    """Join (or create) the study and run trials until its budget is met.
+    """Join (or create) the study and run trials until its budget is met: the entry point of every
+    worker (``study worker``, ``study run``'s processes, ``study submit``'s tasks, the library's).
 
-    ``objective`` defaults to :func:`make_objective`'s (the study's space, data and recipe; a paired
-    study's pairs).
+    ``handle``: the study, already opened by :func:`open_study` (``study worker`` opens it first, to
+    name its storage in messages). ``objective`` defaults to :func:`make_objective`'s (the study's
+    space, data and recipe; a paired study's pairs), in the study's precision (its first worker's).
     ``KeyboardInterrupt`` (Ctrl-C; SIGTERM with :func:`stop_on_signals`) marks the running trial
     FAIL, re-queues it and propagates. ``patience``: seconds a storage outage is waited out
     (default ``DESIGNSPACE_STORAGE_PATIENCE`` or 300); then :class:`StorageError` (one line).
     """
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    handle = join_study(config, url, lambda n: slot_params(config, n))
+    if handle is None:
+        handle = open_study(config, url)
     if objective is None:
         train_objective = make_objective(handle.config, device=device, threads=threads)
         train_objective.pin_precision(handle)
