@@ -67,17 +67,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(func=run_submit)
 
     s = ss.add_parser("status", help="a study's progress, best trials and throughput")
-    s.add_argument("study", nargs="?", help="study name or TOML file (default: list the storage's studies)")
-    s.add_argument("--storage", help=STORAGE_HELP)
-    s.add_argument("--results", default="results", help="folder of the default storage")
+    _add_studies(s, "?", "study name or TOML file (default: list the storage's studies)")
     s.add_argument("--top", type=int, default=5, help="best trials to show")
     s.add_argument("--json", action="store_true", help="one JSON object")
     s.set_defaults(func=run_status)
 
     e = ss.add_parser("export", help="one row per trial (the analysis input) as .csv or .parquet")
-    e.add_argument("study", nargs="+", help="study names (or TOML files)")
-    e.add_argument("--storage", help=STORAGE_HELP)
-    e.add_argument("--results", default="results", help="folder of the default storage")
+    _add_studies(e, "+", "study names (or TOML files)")
     e.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
     e.set_defaults(func=run_export)
 
@@ -94,6 +90,13 @@ def _add_where(
     if threads is not None:
         p.add_argument("--threads", type=int, help=threads)
     p.add_argument("--results", default="results", help=results)
+
+
+def _add_studies(p: argparse.ArgumentParser, nargs: str, what: str) -> None:
+    """The studies a command reads (names or TOML files), ``--storage`` and ``--results``."""
+    p.add_argument("study", nargs=nargs, help=what)
+    p.add_argument("--storage", help=STORAGE_HELP)
+    p.add_argument("--results", default="results", help="folder of the default storage")
 
 
 def _storage_for(args: argparse.Namespace, name: str, config_storage: str | None = None) -> str:
