@@ -6,6 +6,8 @@ import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from optuna.trial import TrialState
+
 from designspace.study.slots import Ledger, outcome_of, reason_of
 from designspace.study.storage import open_storage
 from designspace.ui.numbers import si
@@ -27,8 +29,6 @@ def _shape(spec_json: Any) -> str:
 
 def study_summary(handle: StudyHandle, *, top: int = 5) -> dict[str, Any]:
     """A JSON-able summary of one study."""
-    from optuna.trial import TrialState
-
     trials = handle.trials()
     budget = handle.budget()
     ledger = Ledger.of(trials, budget)
@@ -115,8 +115,6 @@ def render_status(s: dict[str, Any]) -> str:
 
 def list_studies(url: str) -> list[dict[str, Any]]:
     """Every study in a storage with its progress."""
-    import optuna
-
     storage = open_storage(url, create=False)
     out = []
     for s in storage.get_all_studies():
@@ -131,7 +129,7 @@ def list_studies(url: str) -> list[dict[str, Any]]:
                 "budget": budget,
                 "settled": len(ledger.settled) if ledger else None,
                 "trials": len(trials),
-                "running": sum(1 for t in trials if t.state == optuna.trial.TrialState.RUNNING),
+                "running": sum(1 for t in trials if t.state == TrialState.RUNNING),
             }
         )
     return out

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from designspace.data.dataset import Dataset
 from designspace.data.loader import EvalBatches, TrainBatches
@@ -362,8 +363,6 @@ class _Run:
 
 def _ema_of(model: nn.Module, decay: float) -> nn.Module:
     """An exponential moving average of ``model``'s weights and BN statistics (updated per step)."""
-    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-
     return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
