@@ -21,7 +21,7 @@ import numpy as np
 def main(argv: list[str] | None = None) -> int:
     from designspace import principles
     from designspace.principles.base import project_parent
-    from designspace.spaces.regime import Regime
+    from designspace.regime import Regime
     from designspace.train.device import cpu_model
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
