@@ -15,6 +15,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from designspace.cli import main
 from designspace.cli.command import add_command
 
 STORAGE_HELP = "sqlite:///FILE.db (default: results/STUDY.db), postgresql://USER:PASS@HOST/DB or journal:PATH"
@@ -100,7 +101,7 @@ def _add_studies(p: argparse.ArgumentParser, nargs: str, what: str) -> None:
 
 
 def _storage_for(args: argparse.Namespace, name: str, config_storage: str | None = None) -> str:
-    from designspace.study.storage import default_url, parse_url
+    from designspace.study.storage import default_url, parse_url  # deferred: loads numpy
 
     url = args.storage or config_storage or default_url(name, args.results)
     return parse_url(url).url
@@ -109,7 +110,7 @@ def _storage_for(args: argparse.Namespace, name: str, config_storage: str | None
 def _name_and_storage(args: argparse.Namespace, study: str) -> tuple[str, str]:
     """A study argument is a name or a TOML file (then its name and storage)."""
     if study.endswith(".toml"):
-        from designspace.study.config import load_config
+        from designspace.study.config import load_config  # deferred: loads numpy
 
         config = load_config(study)
         return config.name, _storage_for(args, config.name, config.storage)
@@ -124,9 +125,9 @@ def _quiet_optuna() -> None:
 
 def _open_for_run(args: argparse.Namespace):  # -> (config, url, handle)
     """The command's study: its TOML file checked, its data present, the study created or joined."""
-    from designspace.study.config import load_config
-    from designspace.study.objective import check_config, ensure_data
-    from designspace.study.worker import open_study
+    from designspace.study.config import load_config  # deferred: loads numpy
+    from designspace.study.objective import check_config, ensure_data  # deferred: loads numpy
+    from designspace.study.worker import open_study  # deferred: loads numpy
 
     _quiet_optuna()
     config = load_config(args.config, trials=getattr(args, "trials", None))
@@ -140,8 +141,8 @@ def _open_for_run(args: argparse.Namespace):  # -> (config, url, handle)
 
 
 def run_run(args: argparse.Namespace) -> int:
-    from designspace.study.runner import plan_run, run_study
-    from designspace.study.worker import stop_on_signals
+    from designspace.study.runner import plan_run, run_study  # deferred: loads numpy
+    from designspace.study.worker import stop_on_signals  # deferred: loads numpy
 
     config, url, handle = _open_for_run(args)
     ledger = handle.ledger()
@@ -168,8 +169,8 @@ def run_run(args: argparse.Namespace) -> int:
 
 
 def _finish(handle, results: Path) -> int:  # noqa: ANN001
-    from designspace.study.export import trials_frame, write_frame
-    from designspace.study.status import render_status, study_summary
+    from designspace.study.export import trials_frame, write_frame  # deferred: loads numpy
+    from designspace.study.status import render_status, study_summary  # deferred: loads optuna
 
     print(render_status(study_summary(handle)))
     frame = trials_frame(handle.url.url, [handle.name])
@@ -188,7 +189,7 @@ def _finish(handle, results: Path) -> int:  # noqa: ANN001
 def _edf_plot(frame, name: str, results: Path, failed: int) -> Path | None:  # noqa: ANN001
     """The study's error EDF (None when :mod:`designspace.analysis` is missing or < 2 complete)."""
     try:
-        from designspace.study.plot import edf_plot
+        from designspace.study.plot import edf_plot  # deferred: loads numpy
 
         return edf_plot(frame, name, results, failed=failed)
     except ImportError:
@@ -196,10 +197,10 @@ def _edf_plot(frame, name: str, results: Path, failed: int) -> Path | None:  # n
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    from designspace.study.objective import DeviceFault
-    from designspace.study.runner import DEVICE_FAULT_EXIT
-    from designspace.study.worker import run_worker as work
-    from designspace.study.worker import stop_on_signals
+    from designspace.study.objective import DeviceFault  # deferred: loads numpy
+    from designspace.study.runner import DEVICE_FAULT_EXIT  # deferred: loads numpy
+    from designspace.study.worker import run_worker as work  # deferred: loads numpy
+    from designspace.study.worker import stop_on_signals  # deferred: loads numpy
 
     config, url, handle = _open_for_run(args)
     restore = stop_on_signals()
@@ -229,8 +230,7 @@ def run_worker(args: argparse.Namespace) -> int:
 
 
 def run_submit(args: argparse.Namespace) -> int:
-    from designspace.cli import main
-    from designspace.study.submit import resolve_cluster, submit_workers, worker_argv
+    from designspace.study.submit import resolve_cluster, submit_workers, worker_argv  # deferred: loads numpy
 
     config, url, handle = _open_for_run(args)  # created now: errors here, not in N array tasks
     flags = dict(workers=args.workers, partition=args.partition, time=args.time, gpus_per_worker=args.gpus)
@@ -257,8 +257,8 @@ def run_submit(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from designspace.study.join import open_existing
-    from designspace.study.status import list_studies, render_status, study_summary
+    from designspace.study.join import open_existing  # deferred: loads numpy
+    from designspace.study.status import list_studies, render_status, study_summary  # deferred: loads optuna
 
     _quiet_optuna()
     if args.study is None:
@@ -281,7 +281,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from designspace.study.export import trials_frame, write_frame
+    from designspace.study.export import trials_frame, write_frame  # deferred: loads numpy
 
     _quiet_optuna()
     pairs = [_name_and_storage(args, s) for s in args.study]
@@ -296,6 +296,6 @@ def run_export(args: argparse.Namespace) -> int:
 
 def _say(text: str) -> None:
     """A timestamped line on stderr (a log file says when each thing happened)."""
-    from designspace.study.logline import stamped
+    from designspace.study.logline import stamped  # deferred: loads numpy
 
     print(stamped(text), file=sys.stderr, flush=True)

@@ -198,8 +198,7 @@ class StudyConfig:
         object.__setattr__(self, "train", tuple(sorted((str(k), frozen_value(v, f"train.{k}")) for k, v in train)))
 
     def _check_sequential(self) -> None:
-        # deferred: the rule's statistics (numpy, designspace.analysis), needed only by a [sequential] table
-        from designspace.study.sequential import SequentialRule
+        from designspace.study.sequential import SequentialRule  # deferred: loads scipy and pandas
 
         if self.mode != "population":
             raise BadValue("[sequential] is for population studies")
@@ -309,7 +308,7 @@ class StudyConfig:
 
     def design_space(self) -> Any:
         """The study's design space under its group rule (``ValueError`` if the space has no such choice)."""
-        from designspace import spaces
+        from designspace import spaces  # deferred: the spaces import torch
 
         return spaces.get(self.space).with_group_rule(self.group_rule)
 
@@ -353,7 +352,7 @@ def describe_difference(stored: dict[str, Any], mine: dict[str, Any]) -> str | N
 
 def _legacy_group_rule(space: object) -> str:
     """The rule a v1 study (stored without ``space.group_rule``) of ``space`` was sampled with."""
-    from designspace import spaces
+    from designspace import spaces  # deferred: the spaces import torch
 
     try:
         spaces.get(space).with_group_rule(LEGACY_GROUP_RULE)  # type: ignore[arg-type]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from designspace.columns import ATTR_PREFIX, COLUMNS
 from designspace.errors import UsageError
+from designspace.study.join import open_existing
 from designspace.study.slots import reason_of
 
 if TYPE_CHECKING:
@@ -52,8 +54,6 @@ def _param_column(name: str) -> str:
 
 def _cell(value: Any) -> Any:
     """A user attribute as one cell: scalars as they are, lists and dicts as JSON text."""
-    import json
-
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return json.dumps(value, sort_keys=True)
@@ -68,8 +68,6 @@ def trials_frame(storage: str, studies: Sequence[str]) -> pd.DataFrame:
     An unknown study (or a storage file that does not exist) raises ``ValueError``.
     """
     import pandas as pd
-
-    from designspace.study.join import open_existing
 
     if isinstance(studies, str):
         studies = [studies]

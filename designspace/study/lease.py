@@ -7,6 +7,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from designspace.study.outage import is_unreachable
 from designspace.study.slots import HEARTBEAT, last_sign_of_life
 
 if TYPE_CHECKING:
@@ -47,8 +48,6 @@ class Heartbeat:
 
     def beat(self) -> bool:
         from optuna.exceptions import UpdateFinishedTrialError
-
-        from designspace.study.outage import is_unreachable
 
         try:
             self.storage.set_trial_system_attr(self.trial_id, HEARTBEAT, time.time())

@@ -13,10 +13,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from designspace.ui.messages import first_line
+
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["RESULT_KEYS", "DeviceFault", "Objective", "Outcome", "combined", "free_cuda", "is_device_fault", "is_oom"]
+__all__ = [
+    "RESULT_KEYS",
+    "DeviceFault",
+    "Objective",
+    "Outcome",
+    "combined",
+    "error_text",
+    "free_cuda",
+    "is_device_fault",
+    "is_oom",
+]
 
 #: user attributes every trial gets from its result (the export's columns)
 RESULT_KEYS = (
@@ -70,6 +82,11 @@ def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
     if all(isinstance(run.get("scores"), dict) for run in runs):
         out["scores"] = {k: sum(float(run["scores"][k]) for run in runs) / len(runs) for k in runs[0]["scores"]}
     return out
+
+
+def error_text(e: BaseException) -> str:
+    """``Type: first line`` of an error (the type alone when it has no text): a reason or a message."""
+    return f"{type(e).__name__}: {first_line(e)}" if str(e).strip() else type(e).__name__
 
 
 def is_oom(e: BaseException) -> bool:

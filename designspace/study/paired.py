@@ -45,7 +45,7 @@ PAIR = "pair"
 
 
 def _principle(config: StudyConfig) -> Principle:
-    from designspace import principles
+    from designspace import principles  # deferred: the principles import torch
 
     return principles.get(str(config.principle))
 
@@ -62,7 +62,7 @@ def check_paired(config: StudyConfig) -> None:
 
 def study_pairs(config: StudyConfig, n: int) -> list[Pair]:
     """The study's first ``n`` pairs (seeded by ``study.seed``; a longer study extends them)."""
-    from designspace.principles import draw_pairs
+    from designspace.principles import draw_pairs  # deferred: imports torch
 
     return draw_pairs(
         _principle(config),
@@ -85,7 +85,7 @@ class PairObjective(TrainObjective):
 
     def pair(self, trial: optuna.Trial, slot: int) -> Pair:
         """The slot's pair as fixed when the study was made (drawn again if a repair lost it)."""
-        from designspace.principles import Pair
+        from designspace.principles import Pair  # deferred: imports torch
 
         try:  # Optuna's Trial does not show its system attributes (its FrozenTrial does)
             fixed = trial.study._storage.get_trial_system_attrs(trial._trial_id).get(FIXED) or {}
@@ -158,7 +158,7 @@ class PairObjective(TrainObjective):
         return Outcome("COMPLETE", value=means["child"] - means["parent"], attrs=attrs)
 
     def _train_member(self, spec: Any, seed: int, recipe: Any) -> Any:
-        from designspace.train import train
+        from designspace.train import train  # deferred: imports torch
 
         return train(
             spec, self.data, self.budget, seed, config=recipe, device=self.device, threads=self.threads, progress=False

@@ -22,10 +22,10 @@ def edf_plot(frame: pd.DataFrame, name: str, out_dir: str | Path, *, failed: int
     """
     import numpy as np
 
-    from designspace.analysis.bootstrap import edf_band
-    from designspace.analysis.colors import space_color
-    from designspace.analysis.edf import edf
-    from designspace.analysis.plots import Curve, Style, edf_figure, error_limits, render
+    from designspace.analysis.bootstrap import edf_band  # deferred: loads scipy and pandas
+    from designspace.analysis.colors import space_color  # deferred: loads scipy and pandas
+    from designspace.analysis.edf import edf  # deferred: loads scipy and pandas
+    from designspace.analysis.plots import Curve, Style, edf_figure, error_limits, render  # deferred: loads matplotlib
 
     rows = frame[(frame["state"] == "COMPLETE") & np.isfinite(frame["test_error"].astype(float))]
     if len(rows) < 2:

@@ -7,6 +7,7 @@ space's own define-by-run ``suggest``), keeping the points that fall in the comp
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import designspace as ds
@@ -36,8 +37,6 @@ def _qmc(space: Any, config: StudyConfig, n: int) -> list[dict[str, Any]]:
     Rejection from a low-discrepancy sequence has no narrowing to help it: a regime that keeps
     under 1% of the box's points is refused with a pointer to the ``uniform`` sampler.
     """
-    import warnings
-
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

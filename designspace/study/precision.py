@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 __all__ = ["ALLOW_EMULATED", "STUDY_PRECISION", "check_precision", "pin_precision"]
@@ -14,9 +15,7 @@ def check_precision(precision: str, device: str) -> None:
     """One-line ``ValueError`` when the study pins a precision this machine would only emulate
     (bf16 on a CPU without AVX512-BF16/AMX: several times slower, and not the numerics of the
     study's other trials), unless ``$DESIGNSPACE_ALLOW_EMULATED_PRECISION=1``."""
-    import os
-
-    from designspace.train.device import cpu_model, runs_natively, select_device
+    from designspace.train.device import cpu_model, runs_natively, select_device  # deferred: imports torch
 
     dev = select_device(device)
     if precision == "auto" or runs_natively(precision, dev) or os.environ.get(ALLOW_EMULATED) == "1":
@@ -41,9 +40,7 @@ def pin_precision(handle: Any, precision: str, device: str) -> str:
     ``$DESIGNSPACE_ALLOW_EMULATED_PRECISION=1``: then it trains in the study's precision, emulated
     if need be). A pinned precision this machine lacks is :func:`check_precision`'s error.
     """
-    import os
-
-    from designspace.train.device import cpu_model, select_device, select_precision
+    from designspace.train.device import cpu_model, select_device, select_precision  # deferred: imports torch
 
     dev = select_device(device)
     mine = select_precision(precision, dev)

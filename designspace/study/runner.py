@@ -11,18 +11,26 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from designspace.errors import UsageError
 from designspace.study.config import StudyConfig
+from designspace.study.export import trials_frame
 from designspace.study.join import StudyHandle
 from designspace.study.logline import RESULT_EVENT, duration, stamped
-from designspace.study.storage import StorageURL
+from designspace.study.outcome import DeviceFault, error_text
+from designspace.study.signals import die_with_parent
+from designspace.study.storage import StorageURL, parse_url
 from designspace.study.view import Watch
+from designspace.study.worker import run_worker, stop_on_signals
+from designspace.ui.messages import first_line
 
 __all__ = ["RunPlan", "plan_run", "run_study", "worker_process"]
 
@@ -88,9 +96,6 @@ def _env(**values: str) -> Iterator[None]:
 @contextmanager
 def _sigint_ignored() -> Iterator[None]:
     """Start workers with SIGINT ignored (until their own handler is installed after imports)."""
-    import signal
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -108,11 +113,6 @@ def worker_process(
 
     ``objective``: a picklable objective to run instead of training (tests); None trains.
     """
-    from designspace.errors import UsageError
-    from designspace.study.objective import DeviceFault
-    from designspace.study.signals import die_with_parent
-    from designspace.study.worker import run_worker, stop_on_signals
-
     stop_on_signals()
     die_with_parent()
     try:
@@ -130,12 +130,10 @@ def worker_process(
         events.put(("fault", os.getpid(), str(e)))
         sys.exit(DEVICE_FAULT_EXIT)
     except (ValueError, UsageError, FileNotFoundError) as e:
-        text = str(e).strip().splitlines()
-        events.put(("usage", os.getpid(), text[0] if text else type(e).__name__))
+        events.put(("usage", os.getpid(), first_line(e)))
         sys.exit(2)
     except Exception as e:  # noqa: BLE001 - reported to the parent as one line
-        text = str(e).strip().splitlines()
-        events.put(("error", os.getpid(), f"{type(e).__name__}: {text[0] if text else ''}"))
+        events.put(("error", os.getpid(), error_text(e)))
         sys.exit(1)
 
 
@@ -354,8 +352,7 @@ def _monitor(config: StudyConfig, url: str | StorageURL) -> Any:
     """The study's sequential-looks monitor, or None without a ``[sequential]`` table."""
     if not config.sequential:
         return None
-    from designspace.study.export import trials_frame
-    from designspace.study.sequential import Monitor, SequentialRule
+    from designspace.study.sequential import Monitor, SequentialRule  # deferred: loads scipy and pandas
 
     rule = SequentialRule.from_items(config.sequential, config.trials)
     trials_frame(str(url), [rule.reference])  # an unknown reference fails now, before any worker starts
@@ -365,8 +362,6 @@ def _monitor(config: StudyConfig, url: str | StorageURL) -> Any:
 def _stop(procs: list[Any], timeout: float = 60.0) -> None:
     """Pass the stop on to the workers as SIGTERM (a worker already stopping ignores it; one still
     importing, which has no trial yet, just ends) and wait for them."""
-    import signal
-
     for p in procs:
         if p.is_alive() and p.pid is not None:
             try:
@@ -391,7 +386,5 @@ def resume_command(config: StudyConfig, url: str | StorageURL) -> str:
 
 
 def _display(url: str | StorageURL) -> str:
-    from designspace.study.storage import parse_url
-
     parsed = url if isinstance(url, StorageURL) else parse_url(str(url))
     return parsed.display

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from designspace.study.proposal import startup_trials
@@ -14,8 +15,6 @@ __all__ = ["make_sampler", "mix_seed"]
 
 def make_sampler(config: StudyConfig, seed: int) -> Any:
     """The search sampler for one proposal (seeded per slot and attempt: workers never share a stream)."""
-    import warnings
-
     import optuna
 
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)

@@ -3,6 +3,7 @@ trial is being claimed (so that a claimed trial is never left without an owner).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import sys
@@ -114,9 +115,6 @@ def signals_deferred() -> Iterator[None]:
 def die_with_parent() -> None:
     """Linux: SIGTERM this worker when the parent ``study run`` dies (even by SIGKILL), so that
     it marks its trial interrupted instead of running on unseen."""
-    import ctypes
-    import signal
-
     parent = os.getppid()
     try:
         libc = ctypes.CDLL(None, use_errno=True)

@@ -12,6 +12,8 @@ import functools
 import subprocess
 from pathlib import Path
 
+import designspace
+
 __all__ = ["CODE_PATHS", "code_version"]
 
 #: what "the code" is, relative to the checkout's root: changes elsewhere do not make it dirty
@@ -21,9 +23,7 @@ CODE_PATHS = ("designspace", "pyproject.toml")
 @functools.cache
 def code_version() -> dict[str, str | None]:
     """``{"version": "0.1.0", "commit": "<sha>[+dirty]" | None}`` (the commit of a source checkout)."""
-    from designspace import __version__
-
-    return {"version": __version__, "commit": git_commit(Path(__file__).resolve().parents[2])}
+    return {"version": designspace.__version__, "commit": git_commit(Path(__file__).resolve().parents[2])}
 
 
 def git_commit(root: Path, paths: tuple[str, ...] = CODE_PATHS) -> str | None:

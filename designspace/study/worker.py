@@ -19,6 +19,7 @@ writes a claim and an end in one transaction each (:mod:`designspace.study.claim
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
@@ -26,19 +27,23 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from designspace.study.claims import claim, ended, finish, primed_trial
 from designspace.study.config import StudyConfig
 from designspace.study.join import StudyHandle, join_study, open_existing
 from designspace.study.lease import Heartbeat
-from designspace.study.objective import DeviceFault, Objective, Outcome, make_objective, slot_params
+from designspace.study.objective import make_objective, slot_params
 from designspace.study.outage import Outage, cause_of, is_unreachable
+from designspace.study.outcome import DeviceFault, Objective, Outcome, error_text
+from designspace.study.proposal import propose
 from designspace.study.repair import REPAIRED, Repairs, last_loss
 from designspace.study.sampling import make_sampler, mix_seed
 from designspace.study.signals import signals_deferred, stop_if_signalled, stop_on_signals, stop_requested
 from designspace.study.slots import DUPLICATE, FIXED, INTERRUPTED, LOST, MAX_LOST, OUTCOME, RESULT, Ledger, slot_of
 from designspace.study.storage import StorageURL
+from designspace.study.version import code_version
 from designspace.study.view import TrialView
 
 if TYPE_CHECKING:
@@ -172,9 +177,6 @@ class Worker(Repairs):
 
     def _mine(self, t: FrozenTrial) -> FrozenTrial:
         """This worker's copy of the trial it claimed (RUNNING since now), known to its view."""
-        import copy
-        from datetime import datetime
-
         from optuna.trial import TrialState
 
         mine = copy.deepcopy(t)
@@ -258,8 +260,7 @@ class Worker(Repairs):
             stop_if_signalled()  # ... unless it failed because a stop signal landed in it
             if is_unreachable(e):  # not the model's fault: the trial runs again once the storage is back
                 raise _StorageLost(e) from e
-            text = str(e).strip().splitlines()
-            return Outcome("FAIL", reason=f"error: {type(e).__name__}: {text[0] if text else ''}")
+            return Outcome("FAIL", reason=f"error: {error_text(e)}")
         if outcome.state != "COMPLETE":  # the objective caught the error itself
             stop_if_signalled()
         if outcome.state == "COMPLETE" and (outcome.value is None or not math.isfinite(outcome.value)):
@@ -268,8 +269,6 @@ class Worker(Repairs):
 
     def _propose(self, claimed: FrozenTrial, seed: int) -> None:
         """Search mode: fix the sampler's proposal (inside the regime) into the claimed trial."""
-        from designspace.study.proposal import propose
-
         ledger = self.view.ledger(full=True)
         trials = [t for ts in ledger.history.values() for t in ts] + ledger.others
         params, kept, how = propose(
@@ -287,8 +286,6 @@ class Worker(Repairs):
         """Store attributes, the outcome and the state in one go; False if the trial was finished
         meanwhile. An outage is waited out; a commit whose answer it swallowed is recognised."""
         from optuna.trial import TrialState
-
-        from designspace.study.version import code_version
 
         attrs = {**outcome.attrs, **code_version(), "worker": self.name}
         if slot is not None:
