@@ -27,11 +27,13 @@ if TYPE_CHECKING:
 
 from designspace.errors import UsageError
 
-__all__ = ["StorageError", "StorageURL", "default_url", "first_line", "open_storage", "parse_url"]
+__all__ = ["READ_ONLY", "StorageError", "StorageURL", "default_url", "first_line", "open_storage", "parse_url"]
 
 _FORMS = "sqlite:///PATH.db, postgresql://USER:PASSWORD@HOST/DB, mysql://..., journal:PATH or grpc://HOST:PORT"
 #: seconds to wait for a database server's answer when connecting (one-shot commands, workers)
 CONNECT_TIMEOUT = {False: 2, True: 10}
+#: execution option of a connection that only reads: on SQLite its transaction takes no write lock
+READ_ONLY = "designspace_read_only"
 
 
 class StorageError(UsageError, ValueError):
@@ -199,12 +201,15 @@ def _rdb(parsed: StorageURL, connect_timeout: float = 10) -> BaseStorage:
 
 
 def _immediate_transactions(engine: Any) -> None:
-    """Every SQLite transaction takes the write lock when it begins (``BEGIN IMMEDIATE``).
+    """Every SQLite transaction takes the write lock when it begins (``BEGIN IMMEDIATE``), but a
+    read-only one (a connection with the :data:`READ_ONLY` execution option).
 
     pysqlite opens a transaction only at the first write, so Optuna's read-then-update of a trial
     (claiming a WAITING trial: read its state, set RUNNING) could interleave between processes and
     two workers would claim -- and train -- the same trial. SQLAlchemy's recipe for serializable
-    SQLite transactions closes that gap; PostgreSQL and MySQL lock the row (``FOR UPDATE``).
+    SQLite transactions closes that gap; PostgreSQL and MySQL lock the row (``FOR UPDATE``). A
+    read that writes nothing needs no such lock: with it, a worker reading a large study shut
+    every other worker out for as long as the read took.
     """
     from sqlalchemy import event
 
@@ -214,7 +219,8 @@ def _immediate_transactions(engine: Any) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     engine.dispose()  # connections opened while creating the schema predate the hooks
 
