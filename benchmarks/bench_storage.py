@@ -136,6 +136,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--open", type=int, help="WAITING slots the workers may claim (default 1,500; --quick: 100)")
     p.add_argument("--window", type=float, help="seconds measured per cell (default 12; --quick: 1.5)")
     p.add_argument("--warmup-max", type=float, default=90.0, help="at most this long for every worker to start")
+    p.add_argument("--stop-grace", type=float, default=30.0, help="seconds from SIGTERM to SIGKILL of a cell's workers")
+    p.add_argument("--min-free-gib", type=float, default=3.0, help="a cell stops early when less memory is left")
     p.add_argument("--postgres", default=os.environ.get("DESIGNSPACE_BENCH_POSTGRES"), help=POSTGRES_HELP)
     p.add_argument("--quick", action="store_true", help="a few seconds' look (other defaults)")
     p.add_argument("--out", help="also write the JSON here")
@@ -157,7 +159,7 @@ def main(argv: list[str] | None = None) -> dict:
     started = time.monotonic()
     templates = Path(tempfile.mkdtemp(prefix="bench_storage_templates_"))
     built: dict = {}
-    timeout = args.warmup_max + args.window + 240
+    timeout = args.warmup_max + args.window + 2 * args.stop_grace + 240
     uses = Counter(
         (name, s.removeprefix("grpc+"), w == "idle")
         for s in storages
@@ -183,6 +185,8 @@ def main(argv: list[str] | None = None) -> dict:
                     "open": args.open,
                     "window": args.window,
                     "warmup_max": args.warmup_max,
+                    "stop_grace": args.stop_grace,
+                    "min_free_gib": args.min_free_gib,
                     "templates": str(templates),
                     "template": f"designspace_bench_{os.getpid()}_{name}_{'idle' if idle else 'busy'}",
                 }
@@ -210,6 +214,7 @@ def main(argv: list[str] | None = None) -> dict:
             "open": args.open,
             "window_s": args.window,
             "idle_workers": args.idle_workers,
+            "warmup_max_s": args.warmup_max,
             "poll_s": 1.0,
             "storages": storages,
         },

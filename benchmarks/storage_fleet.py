@@ -47,6 +47,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def memory_available_gib() -> float:
+    """The kernel's estimate of memory available to new work (``MemAvailable``), GiB."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    return float("inf")
+
+
 def study_config(spec: dict, trials: int):  # noqa: ANN201 - the tree's StudyConfig
     from designspace.study.config import StudyConfig
 
@@ -349,21 +360,36 @@ def measure(spec: dict, database: str, prefill_s: float) -> dict:
     started = time.monotonic()
     pids = [child(run_one_worker, counters, i, url, config) for i in range(n)]
     key, need = (SLEEPS, 1) if spec["idle"] else (CALLS, 1)
+    # A worker of an old tree holds ~1.5 GB while it reads a 10,000-trial study whole: the cell
+    # stops early (no window) rather than let the machine run out of memory.
+    floor, low_memory = spec.get("min_free_gib", 3.0), False
     while time.monotonic() - started < spec["warmup_max"]:
         if all(counters[i * NCOUNT + key] >= need for i in range(n)):
+            break
+        if memory_available_gib() < floor:
+            low_memory = True
             break
         time.sleep(0.2)
     warmed = sum(counters[i * NCOUNT + key] >= need for i in range(n))
     warmup = time.monotonic() - started
     everyone = pids + ([server] if server else [])
     a = snapshot(counters, everyone)
-    time.sleep(spec["window"])
+    time.sleep(0 if low_memory else spec["window"])
     b = snapshot(counters, everyone)
     load = os.getloadavg()[0]
     stopping = time.monotonic()
-    codes = stop(pids)
+    codes = stop(pids, spec.get("stop_grace", 30.0))
     if server:
-        stop([server])
+        stop([server], spec.get("stop_grace", 30.0))
+    if low_memory:
+        return {
+            "designspace": str(Path(designspace.__file__).parent.parent),
+            "error": f"stopped: under {floor:g} GiB of memory left after {time.monotonic() - started:.0f} s",
+            "warmed_workers": warmed,
+            "warmup_s": round(stopping - started, 1),
+            "cpu_s_per_worker_to_window": round(sum(a["cpu"][:n]) / n, 2),
+            "loadavg_1m": round(load, 2),
+        }
     stop_s = time.monotonic() - stopping
     dt = b["t"] - a["t"]
     delta = [y - x for x, y in zip(a["c"], b["c"])]
@@ -373,6 +399,7 @@ def measure(spec: dict, database: str, prefill_s: float) -> dict:
     out = {
         "designspace": str(Path(designspace.__file__).parent.parent),
         "setup_s": round(prefill_s, 1),
+        "workers": n,
         "warmed_workers": warmed,
         "warmup_s": round(warmup, 1),
         # CPU a worker spent from its start (fork) to the window: joining the study, its first read
