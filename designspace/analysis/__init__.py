@@ -23,10 +23,12 @@
 from typing import Any
 
 from designspace.analysis.bootstrap import EDFBand, GoodRange, edf_band, good_range
-from designspace.analysis.compare import compare_frame, compare_pair, decide
+from designspace.analysis.compare import compare_frame
 from designspace.analysis.edf import EDF, Normalization, complexity_weights, edf
 from designspace.analysis.ks import KSResult, ks_statistic, ks_test
+from designspace.analysis.pair_test import compare_pair
 from designspace.analysis.trends import Trend, binned_trend
+from designspace.analysis.verdicts import decide
 
 __all__ = [
     "EDF",

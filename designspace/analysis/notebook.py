@@ -36,8 +36,9 @@ import numpy as np
 import pandas as pd
 
 from designspace.analysis.bootstrap import edf_band, good_range
-from designspace.analysis.compare import DEFAULT_ALPHA, DEFAULT_MARGIN, compare_frame
+from designspace.analysis.compare import compare_frame
 from designspace.analysis.edf import Normalization, complexity_weights, edf
+from designspace.analysis.effect import DEFAULT_ALPHA, DEFAULT_MARGIN
 from designspace.analysis.inputs import Population, floats, populations
 from designspace.analysis.ks import ks_test
 from designspace.analysis.pipeline import _log_axis, _styles

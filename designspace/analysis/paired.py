@@ -1,5 +1,5 @@
 """Paired studies' analysis: paired differences, their median with a bootstrap interval, the Wilcoxon
-signed-rank test, and the three-way verdict of :mod:`designspace.analysis.compare`.
+signed-rank test, and the three-way verdict of :mod:`designspace.analysis.verdicts`.
 
 For each paired study (one principle), ``d = child error - parent error`` per pair (points; negative:
 the child is better; each member's error the mean over its replicate trainings):
@@ -9,7 +9,8 @@ the child is better; each member's error the mean over its replicate trainings):
 * the decision test: Wilcoxon's signed-rank test of ``d`` (``scipy.stats.wilcoxon``), one-sided
   ("the child has lower error") when the principle claims ``better``, two-sided otherwise;
 * the equivalence test (TOST): is the median difference inside ``±margin`` points? The larger of the
-  two one-sided bootstrap p-values, as :func:`designspace.analysis.compare.compare_pair` does.
+  two one-sided bootstrap p-values (:func:`designspace.analysis.effect.tost_p`, as population
+  comparisons compute it).
 
 :func:`paired_table` adjusts both families of p-values across the studies analysed together (Holm by
 default, :mod:`~designspace.analysis.multiplicity`) and labels each with the same rule as population
@@ -33,10 +34,10 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 from scipy import stats
 
 from designspace import principles
-from designspace.analysis.compare import CLAIMS, DEFAULT_ALPHA, DEFAULT_MARGIN, Interval
-from designspace.analysis.compare import _label as verdict_label
+from designspace.analysis.effect import CLAIMS, DEFAULT_ALPHA, DEFAULT_MARGIN, Interval, interval, tost_p
 from designspace.analysis.multiplicity import adjust
 from designspace.analysis.plots import render
+from designspace.analysis.verdicts import verdict_label
 from designspace.ui.numbers import si
 
 __all__ = [
@@ -142,29 +143,21 @@ def paired_test(
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, d.size, size=(n_boot, d.size))
     medians, means = np.median(d[idx], axis=1), d[idx].mean(axis=1)
-    tail = (1 - level) / 2
-
-    def interval(estimate: float, draws: np.ndarray) -> Interval:
-        low, high = np.quantile(draws, [tail, 1 - tail])
-        return Interval(float(estimate), float(low), float(high), level)
-
     if np.any(d != 0):
         p = float(stats.wilcoxon(d, alternative=alternative).pvalue)
     else:
         p = 1.0
-    p_up = (1 + int(np.count_nonzero(medians >= margin))) / (1 + n_boot)
-    p_down = (1 + int(np.count_nonzero(medians <= -margin))) / (1 + n_boot)
     r = float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else float("nan")
     return PairedTest(
         n=int(d.size),
-        median=interval(float(np.median(d)), medians),
-        mean=interval(float(d.mean()), means),
+        median=interval(float(np.median(d)), medians, level),
+        mean=interval(float(d.mean()), means, level),
         sd=float(d.std(ddof=1)),
         correlation=r,
         alternative=alternative,
         p=p,
         margin=float(margin),
-        p_equiv=float(max(p_up, p_down)),
+        p_equiv=tost_p(medians, margin),
         n_boot=n_boot,
         boot=medians,
     )

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from designspace.analysis.bootstrap import GoodRange
-from designspace.analysis.compare import DEFAULT_ALPHA, DEFAULT_MARGIN
 from designspace.analysis.edf import TARGETS, Normalization
+from designspace.analysis.effect import DEFAULT_ALPHA, DEFAULT_MARGIN
 from designspace.analysis.inputs import Population
 from designspace.analysis.ks import KSResult
 from designspace.analysis.multiplicity import ADJUSTMENTS
