@@ -62,6 +62,17 @@ def _populations(df: pd.DataFrame, by: str, names: Sequence[str], min_complete: 
     return populations(frame, list(names), min_complete=min_complete)
 
 
+def _reference(pops: list[Population], reference: str | None, what: str) -> Population:
+    """The population the others are compared with (``reference``, default: the first)."""
+    if len(pops) < 2:
+        raise ValueError(f"{what}: need at least two populations")
+    name = reference or pops[0].name
+    ref = next((p for p in pops if p.name == name), None)
+    if ref is None:
+        raise ValueError(f"reference={reference!r}: not one of {', '.join(p.name for p in pops)}")
+    return ref
+
+
 def _measure(normalized: bool | str | None) -> str | None:
     """``True`` -> flops (the report's default), a string -> that column, False/None -> no normalization."""
     if normalized is True:
@@ -138,12 +149,7 @@ def ks(
     for multiplicity (:func:`compare` does that, with effect sizes and intervals).
     """
     pops = _populations(df, by, names, min_complete)
-    if len(pops) < 2:
-        raise ValueError("ks: need at least two populations")
-    ref_name = reference or pops[0].name
-    ref = next((p for p in pops if p.name == ref_name), None)
-    if ref is None:
-        raise ValueError(f"reference={reference!r}: not one of {', '.join(p.name for p in pops)}")
+    ref = _reference(pops, reference, "ks")
     measure = _measure(normalized)
     rows = []
     for i, p in enumerate(q for q in pops if q is not ref):
@@ -186,11 +192,7 @@ def compare(
     population against ``reference`` (default: the first) with KS, median shift and its interval,
     the equivalence test at ``margin``, Holm-adjusted p-values and a three-way verdict."""
     pops = _populations(df, by, names, min_complete)
-    if len(pops) < 2:
-        raise ValueError("compare: need at least two populations")
-    ref = reference or pops[0].name
-    if ref not in [p.name for p in pops]:
-        raise ValueError(f"reference={reference!r}: not one of {', '.join(p.name for p in pops)}")
+    ref = _reference(pops, reference, "compare").name
     measure = _measure(normalized)
     frame = pd.concat([pd.DataFrame({"study": p.name, "test_error": p.errors}) for p in pops], ignore_index=True)
     if measure:
