@@ -276,13 +276,13 @@ def test_a_sqlite_transaction_holds_the_write_lock_from_its_first_read(tmp_path)
 def test_a_signal_whose_handler_runs_inside_a_claim_is_raised_when_the_claim_ends():
     # A signal received just before the claim blocks signals still runs its Python handler at the
     # next bytecode, inside the claim: raised there, it would orphan the trial just set RUNNING.
-    from designspace.study.worker import _signals_deferred, stop_on_signals
+    from designspace.study.signals import signals_deferred, stop_on_signals
 
     restore = stop_on_signals()
     steps = []
     try:
         with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
-            with _signals_deferred():
+            with signals_deferred():
                 signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)  # what Python does at that bytecode
                 steps.append("claimed")  # the claim completes: the worker knows its trial
         assert steps == ["claimed"]
@@ -326,7 +326,7 @@ def test_a_stop_signal_landing_in_a_finalizer_prints_no_traceback_and_still_stop
     # Seen on a 1-worker study stopped by SIGTERM: the handler ran inside a SQLAlchemy weakref
     # callback, where an exception cannot propagate; Python printed "Exception ignored in ..." and a
     # traceback (sys.unraisablehook's default), and dropped the interrupt.
-    from designspace.study.worker import _stop_if_signalled, stop_on_signals
+    from designspace.study.signals import stop_if_signalled, stop_on_signals
 
     reported = []
     monkeypatch.setattr(sys, "unraisablehook", lambda args: reported.append(args.exc_value))
@@ -340,7 +340,7 @@ def test_a_stop_signal_landing_in_a_finalizer_prints_no_traceback_and_still_stop
     try:
         Finalized()  # dropped at once: __del__ runs, its KeyboardInterrupt goes to sys.unraisablehook
         with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
-            _stop_if_signalled()
+            stop_if_signalled()
         sys.unraisablehook(SimpleNamespace(exc_value=ValueError("kept")))  # other errors: reported
     finally:
         restore()

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from designspace.study.claims import claim, ended, finish, primed_trial
+from designspace.study.claims import claim, claim_order, ended, finish, primed_trial
 from designspace.study.config import StudyConfig
 from designspace.study.join import StudyHandle, join_study, open_existing
 from designspace.study.lease import Heartbeat
@@ -53,8 +53,6 @@ __all__ = ["Worker", "WorkerReport", "make_sampler", "open_study", "run_worker",
 
 log = logging.getLogger("designspace.study")
 
-# the names tests and older callers use
-_signals_deferred, _stop_if_signalled = signals_deferred, stop_if_signalled
 #: system attribute: the worker that ended a trial (tells its own lost commit from another's mark)
 ENDED_BY = "designspace:ended_by"
 
@@ -167,7 +165,7 @@ class Worker(Repairs):
             self._quiet_until = time.monotonic() + self.config.grace_period
 
     def _claim(self, ledger: Ledger) -> FrozenTrial | None:
-        for t in ledger.claimable():
+        for t in claim_order(ledger.claimable(), self.name):
             self._unsure = t
             if claim(self.storage, t._trial_id, self.name):
                 self._unsure = None
