@@ -18,7 +18,7 @@
   :mod:`~designspace.study.lease` (heartbeats), :mod:`~designspace.study.repair` (lost trials,
   missing slots), :mod:`~designspace.study.outage` (waiting out a storage outage),
   :mod:`~designspace.study.signals` (stopping cleanly), :mod:`~designspace.study.sampling`;
-* :mod:`~designspace.study.runner`: N local worker processes and the progress bar;
+* :mod:`~designspace.study.runner`: N local worker processes, and :mod:`~designspace.study.progress`: their bar;
 * :mod:`~designspace.study.status`, :mod:`~designspace.study.export`, :mod:`~designspace.study.plot`.
 """
 
