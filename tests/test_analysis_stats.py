@@ -121,6 +121,26 @@ def test_weighted_ks_without_strata_is_refused():
     assert res.method == "permutation (99, pooled)" and res.floor == 0.01
 
 
+def test_ks_and_compare_pair_leave_out_weight_zero_models_and_need_a_stratum_each():
+    from designspace.analysis.pair_test import compare_pair
+
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(30, 2, 40), rng.normal(29, 2, 40)
+    strata = np.arange(40) % 2
+    w1 = np.where(strata == 0, 1.0, 2.0)
+    w1[:6] = 0.0  # six models of population 1 take no part
+    w2 = np.where(strata == 0, 1.5, 0.5)
+    res = ks_test(a, b, w1, w2, strata1=strata, strata2=strata, permutations=99)
+    pair = compare_pair(a, b, w1, w2, strata, strata, permutations=99, n_boot=50)
+    assert (res.n1, res.n2) == (pair.n1, pair.n2) == (34, 40)
+    without = ks_test(a[6:], b, w1[6:], w2, strata1=strata[6:], strata2=strata, permutations=9)
+    assert pair.d == pytest.approx(res.d) and res.d == pytest.approx(without.d)
+    with pytest.raises(ValueError, match=r"x2: need one stratum per model \(got shape \(3,\)\)"):
+        ks_test(a, b, w1, w2, strata1=strata, strata2=strata[:3])
+    with pytest.raises(ValueError, match=r"after: need one stratum per model"):
+        compare_pair(a, b, w1, w2, strata, strata[:3])
+
+
 # -- complexity normalization ---------------------------------------------------------------------
 
 

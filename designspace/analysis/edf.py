@@ -23,7 +23,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["EDF", "TARGETS", "Normalization", "as_sample", "as_weights", "auto_bins", "complexity_weights", "edf"]
+__all__ = [
+    "EDF",
+    "TARGETS",
+    "Normalization",
+    "as_sample",
+    "as_weights",
+    "auto_bins",
+    "complexity_weights",
+    "edf",
+    "weighted_sample",
+]
 
 #: target complexity distributions of :func:`complexity_weights`
 TARGETS = ("uniform", "pooled")
@@ -49,6 +59,21 @@ def as_weights(w: object, n: int, name: str = "weights") -> np.ndarray:
     if not a.sum() > 0:
         raise ValueError(f"{name}: weights sum to 0")
     return a
+
+
+def weighted_sample(
+    a: np.ndarray, w: object | None, strata: object | None, name: str, weights_name: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The sample ``a`` (from :func:`as_sample`), its weights (all 1 when ``w`` is None) and strata,
+    without the models of weight 0 (they take no part in a test)."""
+    wa = np.ones(a.size) if w is None else as_weights(w, a.size, weights_name)
+    sa = None
+    if strata is not None:
+        sa = np.asarray(strata)
+        if sa.shape != a.shape:
+            raise ValueError(f"{name}: need one stratum per model (got shape {sa.shape})")
+    keep = wa > 0
+    return a[keep], wa[keep], None if sa is None else sa[keep]
 
 
 @dataclass(frozen=True, eq=False)

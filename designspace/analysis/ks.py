@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from designspace.analysis.edf import as_sample, as_weights, edf
+from designspace.analysis.edf import as_sample, edf, weighted_sample
 from designspace.analysis.permutation import pooled, statistics
 
 __all__ = ["KSResult", "format_p", "ks_statistic", "ks_test"]
@@ -102,17 +102,9 @@ def ks_test(
         return KSResult(ks_statistic(a, b), float(res.pvalue), "scipy ks_2samp", a.size, b.size)
     if permutations < 1:
         raise ValueError(f"permutations={permutations!r}: need at least 1")
-    wa = np.ones(a.size) if w1 is None else as_weights(w1, a.size, "w1")
-    wb = np.ones(b.size) if w2 is None else as_weights(w2, b.size, "w2")
-    keep_a, keep_b = wa > 0, wb > 0
-    a, wa, b, wb = a[keep_a], wa[keep_a], b[keep_b], wb[keep_b]
+    a, wa, s1 = weighted_sample(a, w1, strata1, "x1", "w1")
+    b, wb, s2 = weighted_sample(b, w2, strata2, "x2", "w2")
     d = ks_statistic(a, b, wa, wb)
-    s1 = s2 = None
-    if strata1 is not None:
-        s1 = np.asarray(strata1)[keep_a] if np.size(strata1) == keep_a.size else None
-        s2 = np.asarray(strata2)[keep_b] if np.size(strata2) == keep_b.size else None
-        if s1 is None or s2 is None:
-            raise ValueError("ks_test: need one stratum per model")
     try:
         pool = pooled(a, wa, b, wb, s1, s2)
     except ValueError as e:

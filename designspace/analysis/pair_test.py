@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from designspace.analysis.edf import as_sample, as_weights
+from designspace.analysis.edf import as_sample, weighted_sample
 from designspace.analysis.effect import DEFAULT_ALPHA, DEFAULT_MARGIN, Interval, interval, tost_p
 from designspace.analysis.permutation import pooled, statistics
 from designspace.analysis.power import ALTERNATIVES, unit_sd_from_variances
@@ -65,15 +65,8 @@ class PairTest:
 
 
 def _prepare(x: object, w: object | None, s: object | None, name: str):
-    a = as_sample(x, name)
-    wa = np.ones(a.size) if w is None else as_weights(w, a.size, f"{name} weights")
-    sa = None
-    if s is not None:
-        sa = np.asarray(s)
-        if sa.shape != a.shape:
-            raise ValueError(f"{name}: need one stratum per model (got shape {sa.shape})")
-    keep = wa > 0
-    return a[keep], wa[keep] / wa[keep].sum(), None if sa is None else sa[keep]
+    a, wa, sa = weighted_sample(as_sample(x, name), w, s, name, f"{name} weights")
+    return a, wa / wa.sum(), sa
 
 
 def _bootstrap(x: np.ndarray, w: np.ndarray, s: np.ndarray | None, n_boot: int, rng: np.random.Generator):
