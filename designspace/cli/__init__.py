@@ -23,7 +23,7 @@ from typing import Any
 
 from designspace import __version__
 from designspace.errors import UsageError
-from designspace.ui.messages import first_line
+from designspace.ui.messages import error_text, first_line
 
 #: the subcommands, in the order ``--help`` lists them, with the line it shows for each
 COMMANDS = {
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - a bug: say so in one line (the trace on request)
         if debug:
             traceback.print_exc()
-        where = f"{type(e).__name__}: {first_line(e)}" if str(e).strip() else type(e).__name__
+        where = error_text(e)
         hint = "" if debug else f"; run again with {TRACEBACK_FLAG} (or {DEBUG_ENV}=1) and report the traceback"
         print(f"designspace {args.command}: internal error (a bug, not your input): {where}{hint}", file=sys.stderr)
         return INTERNAL_ERROR

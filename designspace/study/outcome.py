@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from designspace.ui.messages import first_line
+from designspace.ui.messages import error_text
 
 if TYPE_CHECKING:
     import optuna
@@ -24,7 +24,7 @@ __all__ = [
     "Objective",
     "Outcome",
     "combined",
-    "error_text",
+    "error_text",  # its home: designspace.ui.messages
     "free_cuda",
     "is_device_fault",
     "is_oom",
@@ -82,11 +82,6 @@ def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
     if all(isinstance(run.get("scores"), dict) for run in runs):
         out["scores"] = {k: sum(float(run["scores"][k]) for run in runs) / len(runs) for k in runs[0]["scores"]}
     return out
-
-
-def error_text(e: BaseException) -> str:
-    """``Type: first line`` of an error (the type alone when it has no text): a reason or a message."""
-    return f"{type(e).__name__}: {first_line(e)}" if str(e).strip() else type(e).__name__
 
 
 def is_oom(e: BaseException) -> bool:

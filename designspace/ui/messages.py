@@ -1,4 +1,4 @@
-"""Message rules: an exception's first line, and the did-you-mean message of an unknown name."""
+"""Message rules: an exception's first line (alone, or as ``Type: first line``), and did-you-mean."""
 
 from __future__ import annotations
 
@@ -13,6 +13,11 @@ def first_line(e: BaseException) -> str:
     """The first non-empty line of ``str(e)`` (stripped), or the exception's type name when it has no text."""
     text = str(e).strip().splitlines()
     return text[0] if text else type(e).__name__
+
+
+def error_text(e: BaseException) -> str:
+    """``Type: first line`` of an error (the type alone when it has no text): a reason or a message."""
+    return f"{type(e).__name__}: {first_line(e)}" if str(e).strip() else type(e).__name__
 
 
 def close_matches(word: str, choices: Iterable[object], n: int = 5) -> list[str]:
