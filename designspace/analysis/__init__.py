@@ -3,8 +3,10 @@
 * :mod:`~designspace.analysis.edf`: EDFs and complexity-normalization weights;
 * :mod:`~designspace.analysis.ks`: KS statistic and p-values (scipy, or a seeded stratified
   permutation test, :mod:`~designspace.analysis.permutation`);
-* :mod:`~designspace.analysis.compare`: pairwise comparisons with effect sizes, intervals, adjusted
-  p-values (:mod:`~designspace.analysis.multiplicity`) and three-way verdicts;
+* :mod:`~designspace.analysis.compare`: the comparison table of pairs of populations, from
+  :mod:`~designspace.analysis.pair_test` (one pair's effect sizes, intervals and tests),
+  :mod:`~designspace.analysis.verdicts` (adjusted p-values, :mod:`~designspace.analysis.multiplicity`,
+  and three-way verdicts) and :mod:`~designspace.analysis.effect` (margin, claims, intervals, TOST);
   :mod:`~designspace.analysis.power`: power and sample size; :mod:`~designspace.analysis.sequential`:
   interim looks with alpha spending;
 * :mod:`~designspace.analysis.bootstrap`: good ranges of parameters and EDF confidence bands;

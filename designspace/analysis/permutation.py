@@ -1,5 +1,5 @@
 """Two-sample statistics under a stratified label permutation: the null distribution of every test
-of :mod:`~designspace.analysis.ks` and :mod:`~designspace.analysis.compare`.
+of :mod:`~designspace.analysis.ks` and :mod:`~designspace.analysis.pair_test`.
 
 The pooled models are sorted by error once. A permutation shuffles the population labels *within
 each stratum* (complexity bin; one stratum when there are none) and every model takes the label

@@ -1,4 +1,4 @@
-"""Power and sample size of the shift test and the equivalence test of :mod:`~designspace.analysis.compare`.
+"""Power and sample size of the shift test and the equivalence test of :mod:`~designspace.analysis.pair_test`.
 
 Both tests are about the shift ``delta`` = median (or mean) error of population 2 minus that of
 population 1, in points of error. With ``n`` models per population its estimate is close to normal
