@@ -77,7 +77,7 @@ def default_out(names: list[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from designspace.analysis.compare import DEFAULT_MARGIN  # deferred: loads scipy
+    from designspace.analysis.effect import DEFAULT_MARGIN  # deferred: loads scipy (the analysis package)
     from designspace.analysis.inputs import populations  # deferred: loads scipy
     from designspace.analysis.paired import is_paired  # deferred: loads scipy
     from designspace.analysis.pipeline import Options, analyze, write_analysis  # deferred: loads scipy
