@@ -41,8 +41,16 @@ from designspace.analysis.edf import Normalization, complexity_weights, edf
 from designspace.analysis.effect import DEFAULT_ALPHA, DEFAULT_MARGIN
 from designspace.analysis.inputs import Population, floats, populations
 from designspace.analysis.ks import ks_test
-from designspace.analysis.pipeline import _log_axis, _styles
-from designspace.analysis.plots import Curve, ParamPanel, Scatter, draw_edf, draw_parameter, error_limits
+from designspace.analysis.plots import (
+    Curve,
+    ParamPanel,
+    Scatter,
+    draw_edf,
+    draw_parameter,
+    error_limits,
+    log_axis,
+    population_styles,
+)
 from designspace.analysis.trends import binned_trend
 
 if TYPE_CHECKING:
@@ -114,7 +122,7 @@ def plot_edf(
     xlim = error_limits([p.errors for p in pops])
     grid = np.linspace(xlim[0], xlim[1], 256)
     curves = []
-    for i, (p, style) in enumerate(zip(pops, _styles(pops))):
+    for i, (p, style) in enumerate(zip(pops, population_styles([p.space for p in pops]))):
         w = None if norm is None else norm.weights[i]
         strata = None if norm is None else norm.bins[i]
         b = edf_band(p.errors, w, grid=grid, strata=strata, n_boot=n_boot, level=level, seed=seed + i) if band else None
@@ -272,7 +280,7 @@ def plot_params(
     median with its band, the good range shaded, the best model starred), one panel per parameter
     into ``axes`` (or a new figure, one row)."""
     (p,) = _populations(df, by, [population], min_complete)
-    (style,) = _styles([p])
+    (style,) = population_styles([p.space])
     names = list(params or p.params)
     if not names:
         raise ValueError(f"population {p.name!r} has no sampled-parameter columns")
@@ -288,7 +296,7 @@ def plot_params(
         x = p.column(name)
         ok = np.isfinite(x)
         x, e = x[ok], p.errors[ok]
-        log = _log_axis(name, x)
+        log = log_axis(name, x)
         trend = binned_trend(x, e, log=log, n_boot=n_boot, level=level, seed=seed + i)
         good = good_range(x, e, frac=frac, n_boot=n_boot, level=level, seed=seed) if x.size >= 2 else None
         panel = ParamPanel(name, Scatter(p.name, style, x, e, trend), good, float(x[np.argmin(e)]), log)

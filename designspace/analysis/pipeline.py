@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from designspace.analysis.bootstrap import edf_band, good_range
-from designspace.analysis.colors import LINE_STYLES, MARKERS, color_map
 from designspace.analysis.compare import compare_frame
 from designspace.analysis.edf import complexity_weights, edf
 from designspace.analysis.inputs import Population, floats
@@ -20,11 +19,12 @@ from designspace.analysis.plots import (
     Curve,
     ParamPanel,
     Scatter,
-    Style,
     complexity_figure,
     edf_figure,
     error_limits,
+    log_axis,
     parameter_figure,
+    population_styles,
     regnet_fit_figure,
     render,
 )
@@ -56,22 +56,6 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "population"
 
 
-def _log_axis(name: str, x: np.ndarray) -> bool:
-    """Log scale for widths, bottleneck ratios and group widths (as in the papers), not for depths."""
-    return not name.startswith("d") and bool((x > 0).all()) and x.max() >= 2 * x.min()
-
-
-def _styles(pops: list[Population]) -> list[Style]:
-    colors = color_map(p.space for p in pops)
-    seen: dict[str, int] = {}
-    out = []
-    for p in pops:
-        i = seen.get(p.space, 0)
-        seen[p.space] = i + 1
-        out.append(Style(colors[p.space], LINE_STYLES[i % len(LINE_STYLES)], MARKERS[i % len(MARKERS)]))
-    return out
-
-
 def _complexity(pop: Population, by: str) -> np.ndarray:
     if by not in pop.trials.columns:
         raise ValueError(f"study {pop.name!r} has no {by!r} column; use --normalize none")
@@ -98,7 +82,7 @@ def analyze(pops: list[Population], options: Options | None = None, *, source: s
     opt = options or Options()
     if not pops:
         raise ValueError("no populations to analyse")
-    styles = _styles(pops)
+    styles = population_styles([p.space for p in pops])
     errors = [p.errors for p in pops]
     notes = []
     norm = None
@@ -256,7 +240,7 @@ def _figures(a: Analysis) -> list[tuple[str, str, str, object]]:
             x = r.pop.column(name)
             ok = np.isfinite(x)
             x, e = x[ok], r.pop.errors[ok]
-            log = _log_axis(name, x)
+            log = log_axis(name, x)
             t = binned_trend(
                 x, e, log=log, n_boot=opt.trend_boot, level=opt.level, seed=_seed(opt.seed, "trend", r.pop.name, name)
             )

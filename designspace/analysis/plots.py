@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from designspace.analysis.bootstrap import EDFBand, GoodRange
+from designspace.analysis.colors import LINE_STYLES, MARKERS, color_map
 from designspace.analysis.edf import EDF
 from designspace.analysis.regnet_fit import TopFit
 from designspace.analysis.trends import Trend
@@ -35,8 +36,10 @@ __all__ = [
     "draw_parameter",
     "edf_figure",
     "error_limits",
+    "log_axis",
     "parameter_figure",
     "param_label",
+    "population_styles",
     "regnet_fit_figure",
     "render",
 ]
@@ -71,6 +74,24 @@ class Style:
     color: str
     linestyle: str = "-"
     marker: str = "o"
+
+
+def population_styles(spaces: Sequence[str]) -> list[Style]:
+    """One style per population of the given spaces: the space's color, then the next line style and
+    marker for each further population of the same space."""
+    colors = color_map(spaces)
+    seen: dict[str, int] = {}
+    out = []
+    for space in spaces:
+        i = seen.get(space, 0)
+        seen[space] = i + 1
+        out.append(Style(colors[space], LINE_STYLES[i % len(LINE_STYLES)], MARKERS[i % len(MARKERS)]))
+    return out
+
+
+def log_axis(name: str, x: np.ndarray) -> bool:
+    """Log scale for widths, bottleneck ratios and group widths (as in the papers), not for depths."""
+    return not name.startswith("d") and bool((x > 0).all()) and x.max() >= 2 * x.min()
 
 
 @dataclass(frozen=True, eq=False)
