@@ -1,6 +1,6 @@
 """A trial's attributes go in one INSERT that replaces a key the trial has already, in each SQL
 dialect claims.py writes: SQLite and PostgreSQL (run by the other tests) and MySQL, checked here
-as the statement it compiles to (no MySQL server in CI)."""
+as the statement it compiles to (no MySQL server in CI); and the order workers try trials in."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 from optuna.storages._rdb import models
+from optuna.trial import TrialState, create_trial
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from designspace.study.claims import _upsert
+from designspace.study.claims import _upsert, claim_order
 
 ATTRS = {"worker": "host:1", "sampled": {"d1": 3}, "flops": 4.5e6}
 UPSERTS = {  # dialect -> (its SQLAlchemy dialect, the clause that replaces an existing key)
@@ -46,3 +47,16 @@ def test_the_replace_rests_on_a_unique_trial_and_key(model):
         if constraint.__class__.__name__ == "UniqueConstraint"
     ]
     assert {"trial_id", "key"} in unique
+
+
+def test_workers_that_lose_the_race_for_the_first_trial_spread_over_the_queue():
+    queue = [create_trial(state=TrialState.WAITING) for _ in range(100)]
+    for i, t in enumerate(queue):
+        t.number = i
+    orders = {name: claim_order(queue, name) for name in (f"node{k}:{1000 + k}" for k in range(16))}
+    for order in orders.values():
+        assert order[0] is queue[0]  # alone, a worker runs the queue in order
+        assert sorted(t.number for t in order) == list(range(100))
+    seconds = {order[1].number for order in orders.values()}
+    assert len(seconds) >= 12, seconds  # the losers of the first race try different trials next
+    assert claim_order(queue[:2], "a:1") == queue[:2]

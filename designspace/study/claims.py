@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import zlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from optuna.storages import BaseStorage, RDBStorage
     from optuna.trial import FrozenTrial, TrialState
 
-__all__ = ["claim", "ended", "finish", "primed_trial", "rdb_of"]
+__all__ = ["claim", "claim_order", "ended", "finish", "primed_trial", "rdb_of"]
 
 _UPSERT_DIALECTS = ("sqlite", "postgresql", "mysql")
 
@@ -62,6 +63,21 @@ def claim(storage: BaseStorage, trial_id: int, worker: str) -> bool:
             return False
         conn.execute(_upsert(rdb, models.TrialUserAttributeModel, trial_id, {"worker": worker}))
     return True
+
+
+def claim_order(claimable: list[FrozenTrial], worker: str) -> list[FrozenTrial]:
+    """The order in which ``worker`` tries the ledger's claimable trials: the first, then the rest
+    from a point of its own on (its name's checksum), round to the start.
+
+    Workers that read the study at the same moment all try its first trial; the ones that lose
+    that race then spread over the queue instead of racing again for the second, the third...
+    (every lost race is a write transaction: 16 workers spent ~15 of their ~30 statements per
+    trial on them). One worker alone still runs the trials in the ledger's order.
+    """
+    if len(claimable) <= 2:
+        return claimable
+    k = 1 + zlib.crc32(worker.encode()) % (len(claimable) - 1)
+    return [claimable[0], *claimable[k:], *claimable[1:k]]
 
 
 def finish(
