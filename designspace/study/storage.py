@@ -191,6 +191,9 @@ def _rdb(parsed: StorageURL, connect_timeout: float = 10) -> BaseStorage:
         engine_kwargs["connect_args"] = {"timeout": 120}
     else:
         engine_kwargs["pool_pre_ping"] = True
+        # One connection kept per worker (a second, when two are in use at once, is closed after
+        # use): the pool kept two, and 64 workers then overran PostgreSQL's default 100 connections.
+        engine_kwargs["pool_size"] = 1
         url = _with_driver(url)
         if url.startswith("postgresql"):
             engine_kwargs["connect_args"] = {"connect_timeout": max(1, int(connect_timeout))}
